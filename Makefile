@@ -1,0 +1,57 @@
+# devskyy: `make help` lists the targets. Needs only Python 3.11+ and make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install run test lint format migrate db-start db-stop db-status clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "devskyy needs Python 3.11+; set PYTHON=python3.11 or newer")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its dev tools
+
+run: $(STAMP) ## Start the embedded database, migrate, create a demo operator, serve on 127.0.0.1:8000
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py ensure_demo_operator --url http://$(HOST):$(PORT)/admin/
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP) lint ## Lint, check migrations, run the whole suite against real PostgreSQL
+	DJANGO_SETTINGS_MODULE=devskyy.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy .
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+migrate: $(STAMP) ## Apply migrations
+	$(PY) manage.py migrate
+
+db-start: $(STAMP) ## Start the embedded PostgreSQL (DATABASE_URL unset)
+	$(PY) -m devskyy.embedded_db start
+
+db-stop: $(STAMP) ## Stop the embedded PostgreSQL
+	$(PY) -m devskyy.embedded_db stop
+
+db-status: $(STAMP) ## Is the embedded PostgreSQL running?
+	$(PY) -m devskyy.embedded_db status
+
+clean: db-stop ## Stop the database and remove .venv and .devskyy (all local data!)
+	rm -rf $(VENV) .devskyy .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AgentsAuditConfig(AppConfig):
+    name = "agents_audit"
+    verbose_name = "Agent audit"

@@ -1,0 +1,152 @@
+"""What AI agents did: seed 001's ``llm_round_table_results``, ``agent_executions`` and
+``tool_executions``. These are audit tables: rows are written once by services and never edited
+through the admin."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from devskyy.models import CreatedAtModel, metadata_field
+
+
+class AgentExecutionStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class ToolExecutionStatus(models.TextChoices):
+    SUCCESS = "success", "Success"
+    FAILED = "failed", "Failed"
+    TIMEOUT = "timeout", "Timeout"
+
+
+class TaskCategory(models.TextChoices):
+    """The seed's task categories. Not enforced: agents may bring new ones."""
+
+    REASONING = "reasoning", "Reasoning"
+    CREATIVE = "creative", "Creative"
+    CLASSIFICATION = "classification", "Classification"
+    QA = "qa", "Question answering"
+    CODE = "code", "Code"
+
+
+class LLMRoundTableResult(CreatedAtModel):
+    """One multi-LLM competition: every participant's answer and the winner."""
+
+    result_id = models.CharField(max_length=100)
+    prompt = models.TextField()
+    task_category = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
+    winner_provider = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
+    winner_response = models.TextField(null=True, blank=True)  # noqa: DJ001 (seed: NULL)
+    participants = models.JSONField()
+    metadata = metadata_field()
+
+    class Meta:
+        db_table = "llm_round_table_results"
+        verbose_name = "LLM round-table result"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["result_id"], name="llm_round_table_results_result_id_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["task_category"], name="llm_rt_task_category_idx")]
+
+    def __str__(self) -> str:
+        return self.result_id
+
+
+class AgentExecution(CreatedAtModel):
+    """One run of a SuperAgent: started ``running``, ended ``completed`` or ``failed``."""
+
+    Status = AgentExecutionStatus
+
+    execution_id = models.CharField(max_length=100)
+    agent_name = models.CharField(max_length=100)
+    prompt = models.TextField()
+    status = models.CharField(
+        max_length=50,
+        choices=AgentExecutionStatus.choices,
+        default=AgentExecutionStatus.RUNNING,
+        db_default=AgentExecutionStatus.RUNNING,
+    )
+    result = models.JSONField(null=True, blank=True)
+    tokens_used = models.IntegerField(null=True, blank=True)
+    duration_ms = models.IntegerField(null=True, blank=True)
+    metadata = metadata_field()
+
+    class Meta:
+        db_table = "agent_executions"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["execution_id"], name="agent_executions_execution_id_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AgentExecutionStatus.values),
+                name="agent_executions_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(tokens_used__gte=0), name="agent_executions_tokens_used_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_ms__gte=0), name="agent_executions_duration_ms_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["agent_name"], name="agent_exec_agent_name_idx"),
+            models.Index(fields=["status"], name="agent_exec_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.execution_id
+
+
+class ToolExecution(CreatedAtModel):
+    """One tool call, traced by ``correlation_id`` across agents and services."""
+
+    Status = ToolExecutionStatus
+
+    correlation_id = models.CharField(max_length=64)
+    tool_name = models.CharField(max_length=128)
+    agent_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 (seed: NULL)
+    # ON DELETE SET NULL in the database (migration 0002): audit rows outlive a deleted user.
+    # No index of its own, as in the seed.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="tool_executions",
+        db_index=False,
+    )
+    inputs = models.JSONField()
+    output = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=50, choices=ToolExecutionStatus.choices)
+    duration_ms = models.IntegerField(null=True, blank=True)
+    error_message = models.TextField(null=True, blank=True)  # noqa: DJ001 (seed: NULL)
+    metadata = metadata_field()
+
+    class Meta:
+        db_table = "tool_executions"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ToolExecutionStatus.values),
+                name="tool_executions_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_ms__gte=0), name="tool_executions_duration_ms_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["correlation_id"], name="tool_exec_correlation_id_idx"),
+            models.Index(fields=["tool_name"], name="tool_exec_tool_name_idx"),
+            models.Index(fields=["status"], name="tool_exec_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tool_name} {self.correlation_id}"

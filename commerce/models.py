@@ -1,0 +1,231 @@
+"""Users, products and orders: seed 001's ``users``, ``products`` and ``orders`` tables."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from devskyy.models import TimestampedModel, metadata_field
+
+
+class UserRole(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    AGENT = "agent", "AI agent"
+    OPERATOR = "operator", "Operator"
+    ADMIN = "admin", "Administrator"
+
+
+class ProductStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    ARCHIVED = "archived", "Archived"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROCESSING = "processing", "Processing"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(
+        self, username: str, email: str, password: str | None, **extra_fields: Any
+    ) -> User:
+        if not username:
+            raise ValueError("username is required")
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(username=username, email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)  # None gives an unusable password
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(
+        self, username: str, email: str, password: str | None = None, **extra_fields: Any
+    ) -> User:
+        extra_fields.setdefault("role", User.Role.CUSTOMER)
+        return self._create_user(username, email, password, **extra_fields)
+
+    def create_superuser(
+        self, username: str, email: str, password: str | None = None, **extra_fields: Any
+    ) -> User:
+        extra_fields["role"] = User.Role.ADMIN
+        return self._create_user(username, email, password, **extra_fields)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(username=username)
+
+
+class User(AbstractBaseUser, TimestampedModel):
+    """The auth user. Django's staff/superuser flags and permissions derive from ``role``.
+
+    - ``customer``: shop customer; no admin, no API unless an issue says so.
+    - ``agent``: an AI agent; uses the API with API keys, never the admin.
+    - ``operator``: staff; the admin over every table, except managing users.
+    - ``admin``: everything, including users and API keys.
+    """
+
+    Role = UserRole
+
+    STAFF_ROLES: ClassVar[frozenset[str]] = frozenset({UserRole.OPERATOR, UserRole.ADMIN})
+    # Operators run the system but do not manage accounts.
+    ADMIN_ONLY_PERMISSIONS: ClassVar[frozenset[str]] = frozenset(
+        {"commerce.add_user", "commerce.change_user", "commerce.delete_user"}
+    )
+
+    email = models.EmailField(max_length=255)
+    username = models.CharField(
+        max_length=100,
+        validators=[UnicodeUsernameValidator()],
+        help_text="100 characters or fewer. Letters, digits and @/./+/-/_ only.",
+    )
+    # The seed's column is password_hash; Django's field keeps its name.
+    password = models.CharField("password", max_length=255, db_column="password_hash")
+    full_name = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 (seed: NULL)
+    role = models.CharField(
+        max_length=50,
+        choices=UserRole.choices,
+        default=UserRole.CUSTOMER,
+        db_default=UserRole.CUSTOMER,
+    )
+    is_active = models.BooleanField(default=True, db_default=True)
+    is_verified = models.BooleanField(default=False, db_default=False)
+    metadata = metadata_field()
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        db_table = "users"
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(fields=["email"], name="users_email_key"),
+            models.UniqueConstraint(fields=["username"], name="users_username_key"),
+            models.CheckConstraint(condition=Q(role__in=UserRole.values), name="users_role_valid"),
+        ]
+        indexes = [models.Index(fields=["role"], name="users_role_idx")]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
+    def get_short_name(self) -> str:
+        return self.username
+
+    @property
+    def is_staff(self) -> bool:
+        return self.is_active and self.role in self.STAFF_ROLES
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_active and self.role == self.Role.ADMIN
+
+    @property
+    def is_operator(self) -> bool:
+        return self.is_active and self.role == self.Role.OPERATOR
+
+    @property
+    def is_agent(self) -> bool:
+        return self.is_active and self.role == self.Role.AGENT
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        if not self.is_staff:
+            return False
+        return self.is_superuser or perm not in self.ADMIN_ONLY_PERMISSIONS
+
+    def has_perms(self, perm_list: Any, obj: object = None) -> bool:
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.is_staff
+
+
+class Product(TimestampedModel):
+    Status = ProductStatus
+
+    sku = models.CharField("SKU", max_length=100)
+    name = models.CharField(max_length=500)
+    description = models.TextField(null=True, blank=True)  # noqa: DJ001 (seed: NULL)
+    category = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 (seed: NULL)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    inventory_quantity = models.IntegerField(default=0, db_default=0)
+    status = models.CharField(
+        max_length=50,
+        choices=ProductStatus.choices,
+        default=ProductStatus.DRAFT,
+        db_default=ProductStatus.DRAFT,
+    )
+    tags = ArrayField(models.TextField(), null=True, blank=True)
+    metadata = metadata_field()
+
+    class Meta:
+        db_table = "products"
+        ordering = ["sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["sku"], name="products_sku_key"),
+            models.CheckConstraint(
+                condition=Q(status__in=ProductStatus.values), name="products_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="products_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(inventory_quantity__gte=0), name="products_inventory_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="products_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class Order(TimestampedModel):
+    Status = OrderStatus
+
+    order_number = models.CharField(max_length=50)
+    # NULL for guest orders. ON DELETE SET NULL is done by the database (see migration 0002):
+    # orders outlive a deleted user, and a raw `DELETE FROM users` works too.
+    user = models.ForeignKey(
+        User, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="orders"
+    )
+    status = models.CharField(
+        max_length=50,
+        choices=OrderStatus.choices,
+        default=OrderStatus.PENDING,
+        db_default=OrderStatus.PENDING,
+    )
+    total_price = models.DecimalField(max_digits=10, decimal_places=2)
+    subtotal = models.DecimalField(max_digits=10, decimal_places=2)
+    metadata = metadata_field()
+
+    class Meta:
+        db_table = "orders"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order_number"], name="orders_order_number_key"),
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values), name="orders_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0), name="orders_subtotal_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_price__gte=0), name="orders_total_price_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="orders_status_idx")]
+
+    def __str__(self) -> str:
+        return self.order_number

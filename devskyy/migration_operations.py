@@ -1,0 +1,173 @@
+"""Migration operations for what Django 5.2's schema editor does not express.
+
+- ``UpdatedAtTrigger``: the seed's ``update_updated_at_column()`` trigger on a table.
+- ``ForeignKeyOnDeleteSetNull``: turn a Django foreign key constraint into ``ON DELETE SET NULL``
+  in the database (Django 5.2 emulates ``SET_NULL`` in Python only; raw SQL deletes would fail).
+
+Both are reversible and change nothing in Django's model state, so ``makemigrations`` stays clean.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.state import ProjectState
+
+UPDATED_AT_FUNCTION = "update_updated_at_column"
+
+CREATE_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION {UPDATED_AT_FUNCTION}()
+RETURNS TRIGGER AS $$
+BEGIN
+    NEW.updated_at = CURRENT_TIMESTAMP;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+# The function is shared by every table's trigger, so it is dropped with the last trigger only.
+DROP_FUNCTION_IF_UNUSED_SQL = """
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+        WHERE p.proname = 'update_updated_at_column'
+    ) THEN
+        DROP FUNCTION IF EXISTS update_updated_at_column();
+    END IF;
+END $$;
+"""
+
+
+class UpdatedAtTrigger(Operation):
+    """Create ``update_<table>_updated_at`` BEFORE UPDATE trigger (and the shared function)."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    @property
+    def trigger_name(self) -> str:
+        return f"update_{self.table}_updated_at"
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        pass
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        qn = schema_editor.quote_name
+        schema_editor.execute(CREATE_FUNCTION_SQL)
+        schema_editor.execute(
+            f"CREATE TRIGGER {qn(self.trigger_name)} BEFORE UPDATE ON {qn(self.table)} "
+            f"FOR EACH ROW EXECUTE FUNCTION {UPDATED_AT_FUNCTION}()"
+        )
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        qn = schema_editor.quote_name
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {qn(self.trigger_name)} ON {qn(self.table)}")
+        schema_editor.execute(DROP_FUNCTION_IF_UNUSED_SQL)
+
+    def describe(self) -> str:
+        return f"Create the updated_at trigger on {self.table}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"{self.table}_updated_at_trigger"
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [], {"table": self.table})
+
+
+class ForeignKeyOnDeleteSetNull(Operation):
+    """Recreate the foreign key constraint of ``model_name.field_name`` with ON DELETE SET NULL.
+
+    The model field should use ``on_delete=models.DO_NOTHING`` so that the ORM leaves the work to
+    the database (one DELETE, however many rows point at the deleted one). An ``AlterField`` of
+    that field in a later migration recreates Django's plain constraint: repeat this operation
+    after it (the schema tests catch a forgotten one).
+    """
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, model_name: str, field_name: str) -> None:
+        self.model_name = model_name
+        self.field_name = field_name
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        pass
+
+    def _recreate(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        state: ProjectState,
+        on_delete: str,
+    ) -> None:
+        model = state.apps.get_model(app_label, self.model_name)
+        field = model._meta.get_field(self.field_name)
+        target = field.remote_field.model
+        qn = schema_editor.quote_name
+        names = schema_editor._constraint_names(  # type: ignore[attr-defined]
+            model, [field.column], foreign_key=True
+        )
+        if len(names) != 1:
+            raise ValueError(
+                f"expected one foreign key on {model._meta.db_table}.{field.column}, "
+                f"found {sorted(names)}"
+            )
+        (name,) = names
+        table = qn(model._meta.db_table)
+        schema_editor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {qn(name)}")
+        schema_editor.execute(
+            f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} FOREIGN KEY ({qn(field.column)}) "
+            f"REFERENCES {qn(target._meta.db_table)} ({qn(target._meta.pk.column)}) "
+            f"{on_delete} DEFERRABLE INITIALLY DEFERRED"
+        )
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._recreate(app_label, schema_editor, to_state, "ON DELETE SET NULL")
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._recreate(app_label, schema_editor, to_state, "")
+
+    def describe(self) -> str:
+        return f"Make {self.model_name}.{self.field_name} ON DELETE SET NULL in the database"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"{self.model_name.lower()}_{self.field_name}_on_delete_set_null"
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (
+            self.__class__.__qualname__,
+            [],
+            {"model_name": self.model_name, "field_name": self.field_name},
+        )

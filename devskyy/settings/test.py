@@ -1,0 +1,7 @@
+"""Settings for the test suite: same PostgreSQL kind as development (embedded or DATABASE_URL)."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "django-insecure-test-only"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+
+import factory
+from django.contrib.auth.hashers import make_password
+
+from commerce.models import Order, Product, User
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+@cache
+def _test_password_hash() -> str:
+    # Argon2 is deliberately slow; hash the shared test password once per run.
+    return make_password(TEST_PASSWORD)
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    full_name = factory.Faker("name")
+    role = User.Role.CUSTOMER
+    password = factory.LazyFunction(_test_password_hash)
+
+
+class OperatorFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"operator{n}")
+    role = User.Role.OPERATOR
+
+
+class AdminFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"admin{n}")
+    role = User.Role.ADMIN
+
+
+class AgentUserFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"agent{n}")
+    role = User.Role.AGENT
+
+
+class ProductFactory(factory.django.DjangoModelFactory[Product]):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Faker("sentence", nb_words=3)
+    category = "Jewelry"
+    price = Decimal("19.99")
+    inventory_quantity = 10
+    status = Product.Status.PUBLISHED
+    tags = factory.LazyFunction(lambda: ["premium"])
+
+
+class OrderFactory(factory.django.DjangoModelFactory[Order]):
+    class Meta:
+        model = Order
+
+    order_number = factory.Sequence(lambda n: f"ORD-{n:06d}")
+    user = factory.SubFactory(UserFactory)
+    subtotal = Decimal("100.00")
+    total_price = Decimal("100.00")
