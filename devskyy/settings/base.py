@@ -154,6 +154,7 @@ LOGGING: dict[str, Any] = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {
             "level": "DEBUG" if env_bool("DB_LOG_SQL", False) else "INFO",
             "handlers": ["console"],

@@ -1,0 +1,193 @@
+"""The admin shows every table: changelist, search, add and change pages load; audit tables are
+read-only; users are managed by admins only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.hashers import identify_hasher
+from django.db.models import Model
+from django.urls import reverse
+
+from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from commerce.models import Order, Product, User
+from knowledge.models import RAGDocument
+from tests.agents_audit.factories import (
+    AgentExecutionFactory,
+    LLMRoundTableResultFactory,
+    ToolExecutionFactory,
+)
+from tests.commerce.factories import TEST_PASSWORD, OrderFactory, ProductFactory, UserFactory
+from tests.knowledge.factories import RAGDocumentFactory
+
+pytestmark = pytest.mark.django_db
+
+FACTORIES: dict[type[Model], Any] = {
+    User: UserFactory,
+    Product: ProductFactory,
+    Order: OrderFactory,
+    LLMRoundTableResult: LLMRoundTableResultFactory,
+    AgentExecution: AgentExecutionFactory,
+    ToolExecution: ToolExecutionFactory,
+    RAGDocument: RAGDocumentFactory,
+}
+AUDIT_MODELS = [LLMRoundTableResult, AgentExecution, ToolExecution]
+EDITABLE_MODELS = [User, Product, Order, RAGDocument]
+
+
+def url(model, view, *args):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def test_every_seed_model_is_registered():
+    assert set(FACTORIES) <= set(admin.site._registry)
+
+
+@pytest.mark.parametrize("model", FACTORIES, ids=lambda m: m.__name__)
+def test_changelist_and_search_load(admin_client, model):
+    obj = FACTORIES[model].create()
+    response = admin_client.get(url(model, "changelist"))
+    assert response.status_code == 200
+    assert obj in response.context["cl"].result_list
+
+    response = admin_client.get(url(model, "changelist"), {"q": str(obj).split()[0]})
+    assert response.status_code == 200
+    assert obj in response.context["cl"].result_list
+
+    response = admin_client.get(url(model, "changelist"), {"q": "no-such-thing"})
+    assert response.status_code == 200
+    assert obj not in response.context["cl"].result_list
+
+
+@pytest.mark.parametrize("model", FACTORIES, ids=lambda m: m.__name__)
+def test_change_page_loads(admin_client, model):
+    obj = FACTORIES[model].create()
+    response = admin_client.get(url(model, "change", obj.pk))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", EDITABLE_MODELS, ids=lambda m: m.__name__)
+def test_add_page_loads_for_editable_tables(admin_client, model):
+    assert admin_client.get(url(model, "add")).status_code == 200
+
+
+@pytest.mark.parametrize("model", AUDIT_MODELS, ids=lambda m: m.__name__)
+def test_audit_tables_are_read_only_even_for_admins(admin_client, model):
+    obj = FACTORIES[model].create()
+    assert admin_client.get(url(model, "add")).status_code == 403
+    assert admin_client.get(url(model, "delete", obj.pk)).status_code == 403
+    response = admin_client.post(url(model, "change", obj.pk), {})
+    assert response.status_code == 403
+    change_page = admin_client.get(url(model, "change", obj.pk)).content.decode()
+    assert 'name="_save"' not in change_page
+
+
+def test_operator_sees_users_but_cannot_add_or_change_them(operator_client):
+    user = UserFactory.create()
+    assert operator_client.get(url(User, "changelist")).status_code == 200
+    assert operator_client.get(url(User, "add")).status_code == 403
+    response = operator_client.post(url(User, "change", user.pk), {"username": "renamed"})
+    assert response.status_code == 403
+    user.refresh_from_db()
+    assert user.username != "renamed"
+
+
+def test_operator_can_add_a_product(operator_client):
+    response = operator_client.post(
+        url(Product, "add"),
+        {
+            "sku": "RING-1",
+            "name": "Ring",
+            "price": "19.99",
+            "inventory_quantity": "3",
+            "status": "draft",
+            "tags": "gold,premium",
+            "metadata": "{}",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    product = Product.objects.get(sku="RING-1")
+    assert product.tags == ["gold", "premium"]
+
+
+def test_a_bad_product_form_shows_errors_and_writes_nothing(operator_client):
+    response = operator_client.post(
+        url(Product, "add"),
+        {
+            "sku": "",
+            "name": "Ring",
+            "price": "-1",
+            "inventory_quantity": "3",
+            "status": "gone",
+            "metadata": "{}",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert {"sku", "status"} <= set(errors)
+    assert not Product.objects.exists()
+
+
+def test_admin_creates_an_operator_with_an_argon2_password(admin_client):
+    response = admin_client.post(
+        url(User, "add"),
+        {
+            "username": "newop",
+            "email": "newop@example.com",
+            "role": "operator",
+            "usable_password": "true",
+            "password1": "a long enough passphrase",
+            "password2": "a long enough passphrase",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user = User.objects.get(username="newop")
+    assert user.role == "operator"
+    assert identify_hasher(user.password).algorithm == "argon2"
+
+
+def test_admin_user_form_enforces_password_validators(admin_client):
+    response = admin_client.post(
+        url(User, "add"),
+        {
+            "username": "weak",
+            "email": "weak@example.com",
+            "role": "operator",
+            "usable_password": "true",
+            "password1": "12345",
+            "password2": "12345",
+        },
+    )
+    assert response.status_code == 200
+    assert "password2" in response.context["adminform"].form.errors
+    assert not User.objects.filter(username="weak").exists()
+
+
+@pytest.mark.parametrize("login", ["opsy", "opsy@example.com"])
+def test_operator_logs_into_the_admin_with_username_or_email(client, login):
+    UserFactory.create(username="opsy", email="opsy@example.com", role="operator")
+    response = client.post(
+        reverse("admin:login"),
+        {"username": login, "password": TEST_PASSWORD, "next": reverse("admin:index")},
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+@pytest.mark.parametrize("role", ["customer", "agent"])
+def test_customers_and_agents_cannot_log_into_the_admin(client, role):
+    UserFactory.create(username="notstaff", role=role)
+    response = client.post(
+        reverse("admin:login"), {"username": "notstaff", "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 200
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_big_table_changelist_counts_are_bounded(admin_client, django_assert_max_num_queries):
+    ToolExecutionFactory.create_batch(3)
+    with django_assert_max_num_queries(8):
+        response = admin_client.get(url(ToolExecution, "changelist"))
+    assert response.status_code == 200
