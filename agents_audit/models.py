@@ -43,6 +43,16 @@ class LLMRoundTableResult(CreatedAtModel):
     winner_response = models.TextField(null=True, blank=True)  # noqa: DJ001 (seed: NULL)
     participants = models.JSONField()
     metadata = metadata_field()
+    # Who recorded it (the agent's user); not in the seed, added for API scoping. NULL for rows
+    # written outside the API. ON DELETE SET NULL in the database (migration 0004).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="round_table_results",
+        db_index=False,
+    )
 
     class Meta:
         db_table = "llm_round_table_results"
@@ -53,7 +63,11 @@ class LLMRoundTableResult(CreatedAtModel):
                 fields=["result_id"], name="llm_round_table_results_result_id_key"
             ),
         ]
-        indexes = [models.Index(fields=["task_category"], name="llm_rt_task_category_idx")]
+        indexes = [
+            models.Index(fields=["task_category"], name="llm_rt_task_category_idx"),
+            models.Index(fields=["created_at", "id"], name="llm_rt_created_idx"),
+            models.Index(fields=["user", "created_at", "id"], name="llm_rt_user_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.result_id
@@ -77,6 +91,16 @@ class AgentExecution(CreatedAtModel):
     tokens_used = models.IntegerField(null=True, blank=True)
     duration_ms = models.IntegerField(null=True, blank=True)
     metadata = metadata_field()
+    # Who started it (the agent's user); not in the seed, added for API scoping. NULL for rows
+    # written outside the API. ON DELETE SET NULL in the database (migration 0004).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="agent_executions",
+        db_index=False,
+    )
 
     class Meta:
         db_table = "agent_executions"
@@ -96,9 +120,16 @@ class AgentExecution(CreatedAtModel):
                 condition=Q(duration_ms__gte=0), name="agent_executions_duration_ms_not_negative"
             ),
         ]
+        # Each filter leads an index that also gives the keyset order (created_at, id).
         indexes = [
-            models.Index(fields=["agent_name"], name="agent_exec_agent_name_idx"),
-            models.Index(fields=["status"], name="agent_exec_status_idx"),
+            models.Index(
+                fields=["agent_name", "created_at", "id"], name="agent_exec_agent_created_idx"
+            ),
+            models.Index(
+                fields=["status", "created_at", "id"], name="agent_exec_status_created_idx"
+            ),
+            models.Index(fields=["created_at", "id"], name="agent_exec_created_idx"),
+            models.Index(fields=["user", "created_at", "id"], name="agent_exec_user_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -114,7 +145,7 @@ class ToolExecution(CreatedAtModel):
     tool_name = models.CharField(max_length=128)
     agent_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 (seed: NULL)
     # ON DELETE SET NULL in the database (migration 0002): audit rows outlive a deleted user.
-    # No index of its own, as in the seed.
+    # Indexed together with the keyset order (tool_exec_user_created_idx), for agents' lists.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,
@@ -142,10 +173,23 @@ class ToolExecution(CreatedAtModel):
                 condition=Q(duration_ms__gte=0), name="tool_executions_duration_ms_not_negative"
             ),
         ]
+        # Each API filter leads an index that also gives the keyset order (created_at, id), so a
+        # filtered page is an index range scan that stops after page_size + 1 rows. The seed's
+        # single-column indexes on correlation_id, tool_name and status are these composites'
+        # leading columns; no extra `_like` indexes (no LIKE filters here).
         indexes = [
-            models.Index(fields=["correlation_id"], name="tool_exec_correlation_id_idx"),
-            models.Index(fields=["tool_name"], name="tool_exec_tool_name_idx"),
-            models.Index(fields=["status"], name="tool_exec_status_idx"),
+            models.Index(
+                fields=["correlation_id", "created_at", "id"], name="tool_exec_corr_created_idx"
+            ),
+            models.Index(
+                fields=["tool_name", "status", "created_at", "id"], name="tool_exec_tool_status_idx"
+            ),
+            models.Index(
+                fields=["status", "created_at", "id"], name="tool_exec_status_created_idx"
+            ),
+            models.Index(fields=["agent_id", "created_at", "id"], name="tool_exec_agent_id_idx"),
+            models.Index(fields=["user", "created_at", "id"], name="tool_exec_user_created_idx"),
+            models.Index(fields=["created_at", "id"], name="tool_exec_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -7,8 +7,11 @@ from typing import Any, ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
+from rest_framework_api_key.models import AbstractAPIKey
 
 from devskyy.models import TimestampedModel, metadata_field
 
@@ -185,7 +188,19 @@ class Product(TimestampedModel):
                 condition=Q(inventory_quantity__gte=0), name="products_inventory_not_negative"
             ),
         ]
-        indexes = [models.Index(fields=["status"], name="products_status_idx")]
+        indexes = [
+            models.Index(fields=["status"], name="products_status_idx"),
+            models.Index(fields=["category"], name="products_category_idx"),
+            models.Index(fields=["price"], name="products_price_idx"),
+            GinIndex(fields=["tags"], name="products_tags_gin"),
+            # `search` is icontains over sku, name and description: UPPER(col) LIKE UPPER('%q%'),
+            # which trigram indexes on the same expressions answer.
+            GinIndex(OpClass(Upper("sku"), name="gin_trgm_ops"), name="products_sku_trgm"),
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="products_name_trgm"),
+            GinIndex(
+                OpClass(Upper("description"), name="gin_trgm_ops"), name="products_description_trgm"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"
@@ -198,7 +213,12 @@ class Order(TimestampedModel):
     # NULL for guest orders. ON DELETE SET NULL is done by the database (see migration 0002):
     # orders outlive a deleted user, and a raw `DELETE FROM users` works too.
     user = models.ForeignKey(
-        User, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="orders"
+        User,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="orders",
+        db_index=False,  # orders_user_created_idx leads with user_id
     )
     status = models.CharField(
         max_length=50,
@@ -225,7 +245,23 @@ class Order(TimestampedModel):
                 condition=Q(total_price__gte=0), name="orders_total_price_not_negative"
             ),
         ]
-        indexes = [models.Index(fields=["status"], name="orders_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at", "id"], name="orders_status_created_idx"),
+            models.Index(fields=["user", "created_at", "id"], name="orders_user_created_idx"),
+            models.Index(fields=["created_at", "id"], name="orders_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.order_number
+
+
+class UserAPIKey(AbstractAPIKey):
+    """An API key of one user (agents, and operators/admins who script). Stored as a SHA-512 hash,
+    found by its 8-character prefix; the key itself is shown once, at creation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+
+    class Meta(AbstractAPIKey.Meta):
+        db_table = "user_api_keys"
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"

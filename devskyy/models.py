@@ -72,3 +72,38 @@ class TimestampedModel(CreatedAtModel):
 
     class Meta:
         abstract = True
+
+
+class IdempotencyRecord(models.Model):
+    """One ``Idempotency-Key`` of one caller: claimed before the write, completed with the response
+    in the write's own transaction, replayed for retries. See ``devskyy.api.idempotency``."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        "commerce.User", on_delete=models.CASCADE, related_name="idempotency_records"
+    )
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body")
+    state = models.CharField(
+        max_length=20,
+        choices=State.choices,
+        db_default=State.IN_PROGRESS,
+        default=State.IN_PROGRESS,
+    )
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=DatabaseNow(), editable=False)
+
+    class Meta:
+        db_table = "api_idempotency_records"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="api_idempotency_user_key_uniq"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="api_idempotency_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"

@@ -56,6 +56,12 @@ class Table:
     updated_at_trigger: bool = False
     # the columns a raw SQL INSERT must give (NOT NULL without a default)
     required: frozenset[str] = frozenset()
+    # columns devskyy adds beyond the seed (nullable, no default: raw writers are unaffected)
+    extra_columns: dict[str, Col] = field(default_factory=dict)
+
+    @property
+    def all_columns(self) -> dict[str, Col]:
+        return {**self.columns, **self.extra_columns}
 
 
 SET_NULL = "n"
@@ -134,6 +140,9 @@ SEED_TABLES: dict[str, Table] = {
         unique=frozenset({"result_id"}),
         indexed=frozenset({"task_category"}),
         required=frozenset({"result_id", "prompt", "participants"}),
+        # the agent that recorded it (API scoping)
+        extra_columns={"user_id": Col(UUID, True)},
+        foreign_keys={"user_id": ("users", "id", SET_NULL)},
     ),
     "agent_executions": Table(
         columns={
@@ -151,6 +160,9 @@ SEED_TABLES: dict[str, Table] = {
         unique=frozenset({"execution_id"}),
         indexed=frozenset({"agent_name", "status"}),
         required=frozenset({"execution_id", "agent_name", "prompt"}),
+        # the agent that started it (API scoping)
+        extra_columns={"user_id": Col(UUID, True)},
+        foreign_keys={"user_id": ("users", "id", SET_NULL)},
     ),
     "tool_executions": Table(
         columns={

@@ -35,7 +35,7 @@ def test_each_app_migrates_to_zero_and_back_to_the_seed_schema():
         migrate()
 
     for table, spec in SEED_TABLES.items():
-        assert catalog.columns(table) == spec.columns
+        assert catalog.columns(table) == spec.all_columns
         assert catalog.foreign_keys(table) == spec.foreign_keys
         assert len(catalog.triggers(table)) == int(spec.updated_at_trigger)
 

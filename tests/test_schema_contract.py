@@ -14,7 +14,15 @@ TABLES = sorted(SEED_TABLES)
 
 @pytest.mark.parametrize("table", TABLES)
 def test_table_has_exactly_the_seed_columns_with_their_types_nullability_and_defaults(table):
-    assert catalog.columns(table) == SEED_TABLES[table].columns
+    assert catalog.columns(table) == SEED_TABLES[table].all_columns
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_columns_added_beyond_the_seed_are_nullable_without_default(table):
+    for name, col in SEED_TABLES[table].extra_columns.items():
+        assert name not in SEED_TABLES[table].columns
+        assert col.nullable
+        assert col.default is None
 
 
 @pytest.mark.parametrize("table", TABLES)

@@ -1,0 +1,130 @@
+"""One error format for the whole API.
+
+Every error body has a machine ``code`` and a human ``detail``; validation errors add ``errors``,
+keyed by field (or by item index for list bodies), each a list of ``{"message", "code"}``:
+
+    {"code": "invalid", "detail": "Invalid input.",
+     "errors": {"status": [{"message": "...", "code": "invalid_choice"}]}}
+
+Agents branch on ``code``, never on prose.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DataError, IntegrityError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(exceptions.APIException):
+    """Base for errors that a domain service raises; views let them through unchanged."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+class Conflict(DomainError):
+    default_code = "conflict"
+    default_detail = "A different record already exists under this key."
+
+
+class InvalidTransition(DomainError):
+    default_code = "invalid_transition"
+
+    def __init__(self, *, current: str, target: str) -> None:
+        super().__init__(f"Cannot go from '{current}' to '{target}'.")
+
+
+class VersionMismatch(DomainError):
+    status_code = status.HTTP_412_PRECONDITION_FAILED  # type: ignore[assignment]
+    default_code = "version_mismatch"
+    default_detail = "The record changed since you read it."
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was used with a different request."
+
+
+class IdempotencyInProgress(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "idempotency_in_progress"
+    default_detail = "A request with this Idempotency-Key is still being processed; retry later."
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = "The request body is too large."
+
+
+def _full_details(detail: Any) -> Any:
+    """DRF's ``get_full_details()``, with list bodies keyed by the index of each failing item."""
+    if isinstance(detail, list) and detail and all(isinstance(d, dict) for d in detail):
+        return {str(i): _full_details(d) for i, d in enumerate(detail) if d}
+    if isinstance(detail, dict):
+        return {key: _full_details(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_full_details(item) for item in detail]
+    return {"message": str(detail), "code": getattr(detail, "code", "invalid")}
+
+
+def error_body(exc: exceptions.APIException) -> dict[str, Any]:
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _full_details(exc.detail)
+        if not isinstance(errors, dict):
+            errors = {"non_field_errors": errors}
+        return {"code": "invalid", "detail": "Invalid input.", "errors": errors}
+    detail = exc.detail
+    code = exc.get_codes()
+    if isinstance(detail, list | dict):  # an APIException raised with structured detail
+        return {
+            "code": exc.default_code,
+            "detail": str(exc.default_detail),
+            "errors": _full_details(detail),
+        }
+    return {"code": code if isinstance(code, str) else exc.default_code, "detail": str(detail)}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, IntegrityError):
+        # A service's friendly check lost a race to the database's constraint: the constraint
+        # wins, the transaction is rolled back, and the caller hears a conflict, not a 500.
+        logger.info("integrity error turned into 409: %s", exc)
+        exc = Conflict("The request conflicts with existing data.")
+    elif isinstance(exc, DataError):
+        logger.info("data error turned into 400: %s", exc)
+        exc = exceptions.ValidationError(
+            {
+                "non_field_errors": [
+                    exceptions.ErrorDetail(
+                        "A value is out of range for its column.", code="invalid"
+                    )
+                ]
+            }
+        )
+
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a real bug: Django's 500 handler and the logs take it
+
+    headers: dict[str, str] = {}
+    if auth_header := getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(wait))
+    set_rollback()
+    return Response(error_body(exc), status=exc.status_code, headers=headers)

@@ -1,0 +1,150 @@
+"""``Idempotency-Key`` for every POST: a retried request never writes twice.
+
+- The first request with a key claims it: a row ``(user, key, fingerprint, in_progress)`` is
+  committed at once, so that a concurrent duplicate sees it and gets a 409
+  ``idempotency_in_progress`` instead of running the write a second time.
+- The view then runs inside one transaction together with the completion of that row (response
+  status and body): either both commit or neither does.
+- A retry with the same key and the same request replays the stored response (header
+  ``Idempotent-Replayed: true``); the same key with a different request is a 422
+  ``idempotency_key_reused``.
+- If the view raises (a 4xx validation error, or a crash) the claim is released, so the caller
+  may correct the request and retry with the same key. A claim whose process died is taken over
+  after ``API_IDEMPOTENCY_STALE_SECONDS``.
+- Keys are kept ``API_IDEMPOTENCY_TTL_HOURS`` (24 h by default); ``manage.py
+  purge_idempotency_records`` deletes older ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+from devskyy.api.exceptions import IdempotencyInProgress, IdempotencyKeyReused
+from devskyy.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+def request_fingerprint(request: Request) -> str:
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), cls=JSONEncoder)
+    digest = hashlib.sha256()
+    for part in (request.method or "", request.path, body):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def _claim(user_id: Any, key: str, fingerprint: str) -> int | None:
+    """Insert the claim in its own committed transaction; return its id, or None if taken."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO api_idempotency_records (user_id, key, fingerprint, state) "
+            "VALUES (%s, %s, %s, 'in_progress') ON CONFLICT (user_id, key) DO NOTHING "
+            "RETURNING id",
+            [user_id, key, fingerprint],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _take_over_expired_or_stale(record: IdempotencyRecord, fingerprint: str) -> int | None:
+    now = timezone.now()
+    ttl = timedelta(hours=settings.API_IDEMPOTENCY_TTL_HOURS)
+    stale = timedelta(seconds=settings.API_IDEMPOTENCY_STALE_SECONDS)
+    expired = record.created_at < now - ttl
+    abandoned = (
+        record.state == IdempotencyRecord.State.IN_PROGRESS and record.created_at < now - stale
+    )
+    if not (expired or abandoned):
+        return None
+    with transaction.atomic():
+        taken = IdempotencyRecord.objects.filter(
+            pk=record.pk, state=record.state, created_at=record.created_at
+        ).update(
+            fingerprint=fingerprint,
+            state=IdempotencyRecord.State.IN_PROGRESS,
+            response_status=None,
+            response_body=None,
+            created_at=now,
+        )
+    return record.pk if taken else None
+
+
+def _replay_or_refuse(user_id: Any, key: str, fingerprint: str) -> Response | int:
+    record = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
+    if record is None:  # released between our INSERT and our SELECT: try once more
+        claimed = _claim(user_id, key, fingerprint)
+        if claimed is None:
+            raise IdempotencyInProgress()
+        return claimed
+    taken = _take_over_expired_or_stale(record, fingerprint)
+    if taken is not None:
+        return taken
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    if record.state != IdempotencyRecord.State.COMPLETED:
+        raise IdempotencyInProgress()
+    assert record.response_status is not None
+    return Response(
+        record.response_body, status=record.response_status, headers={"Idempotent-Replayed": "true"}
+    )
+
+
+def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """Decorate a POST handler of a DRF view to honour the ``Idempotency-Key`` header."""
+
+    @functools.wraps(handler)
+    def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = request.headers.get(HEADER)
+        if key is None:
+            return handler(self, request, *args, **kwargs)
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            raise ValidationError(
+                {HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable characters."]}
+            )
+        fingerprint = request_fingerprint(request)
+        user_id = request.user.pk
+        record_id = _claim(user_id, key, fingerprint)
+        if record_id is None:
+            outcome = _replay_or_refuse(user_id, key, fingerprint)
+            if isinstance(outcome, Response):
+                return outcome
+            record_id = outcome
+        try:
+            with transaction.atomic():
+                response = handler(self, request, *args, **kwargs)
+                body = json.loads(json.dumps(response.data, cls=JSONEncoder))
+                IdempotencyRecord.objects.filter(pk=record_id).update(
+                    state=IdempotencyRecord.State.COMPLETED,
+                    response_status=response.status_code,
+                    response_body=body,
+                )
+        except BaseException:
+            IdempotencyRecord.objects.filter(
+                pk=record_id, state=IdempotencyRecord.State.IN_PROGRESS
+            ).delete()
+            raise
+        return response
+
+    return wrapper
+
+
+def idempotency_records_purge(*, older_than: timedelta | None = None) -> int:
+    """Delete records past their time to live; return how many."""
+    age = older_than or timedelta(hours=settings.API_IDEMPOTENCY_TTL_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - age).delete()
+    return deleted

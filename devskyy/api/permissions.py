@@ -1,0 +1,43 @@
+"""Role-based access: each view says which roles may call each action.
+
+Visibility of rows is not decided here but in each view's ``get_queryset`` (a selector), so that
+list, detail and filters always agree and another caller's record is a 404, never a 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+AGENT = "agent"
+CUSTOMER = "customer"
+OPERATOR = "operator"
+ADMIN = "admin"
+STAFF = frozenset({OPERATOR, ADMIN})
+API_USERS = frozenset({AGENT, OPERATOR, ADMIN})
+ADMINS = frozenset({ADMIN})
+
+
+class RolePermission(BasePermission):
+    """Allow the roles named in the view's ``roles`` map for the current action.
+
+    ``roles = {"list": API_USERS, "create": {AGENT}, "*": STAFF}``; ``"*"`` is the default. A view
+    that names no roles is for staff only, so a forgotten map fails closed.
+    """
+
+    message = "Your role may not do this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated or not user.is_active:
+            return False
+        roles: dict[str, frozenset[str]] = getattr(view, "roles", {})
+        action = getattr(view, "action", None) or (request.method or "").lower()
+        allowed = roles.get(action, roles.get("*", STAFF))
+        return user.role in allowed
+
+
+def is_staff(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.role in STAFF)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class DevskyyConfig(AppConfig):
+    """The project package as an app: it owns the API's own bookkeeping (idempotency records)."""
+
+    name = "devskyy"
+    verbose_name = "API plumbing"
