@@ -4,6 +4,8 @@ through the admin."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -132,8 +134,20 @@ class AgentExecution(CreatedAtModel):
             models.Index(fields=["user", "created_at", "id"], name="agent_exec_user_created_idx"),
         ]
 
+    # The state machine: a running execution ends once, as completed or failed.
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        AgentExecutionStatus.RUNNING: frozenset(
+            {AgentExecutionStatus.COMPLETED, AgentExecutionStatus.FAILED}
+        ),
+        AgentExecutionStatus.COMPLETED: frozenset(),
+        AgentExecutionStatus.FAILED: frozenset(),
+    }
+
     def __str__(self) -> str:
         return self.execution_id
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, frozenset())
 
 
 class ToolExecution(CreatedAtModel):

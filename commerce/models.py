@@ -202,8 +202,18 @@ class Product(TimestampedModel):
             ),
         ]
 
+    # draft -> published -> archived; an archived product may be published again.
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        ProductStatus.DRAFT: frozenset({ProductStatus.PUBLISHED, ProductStatus.ARCHIVED}),
+        ProductStatus.PUBLISHED: frozenset({ProductStatus.ARCHIVED}),
+        ProductStatus.ARCHIVED: frozenset({ProductStatus.PUBLISHED}),
+    }
+
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, frozenset())
 
 
 class Order(TimestampedModel):

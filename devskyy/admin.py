@@ -10,6 +10,8 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
+from devskyy.models import IdempotencyRecord
+
 
 class BoundedCountPaginator(Paginator):
     """Counts at most ``COUNT_LIMIT`` rows, so a changelist over millions of rows never pays for a
@@ -58,3 +60,15 @@ class ReadOnlyAuditAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAuditAdmin):
+    """Idempotency-Key bookkeeping of the API, for debugging an agent's retries."""
+
+    list_display = ("key", "user", "state", "response_status", "created_at")
+    list_filter = ("state",)
+    list_select_related = ("user",)
+    search_fields = ("=key", "user__username")
+    ordering = ("-created_at",)
+    exclude = ("response_body",)

@@ -1,5 +1,10 @@
 from django.contrib import admin
-from django.urls import path
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import include, path
+from django.views import defaults
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from devskyy.api.views import healthz
 
 admin.site.site_header = "devskyy operations"
 admin.site.site_title = "devskyy"
@@ -7,4 +12,23 @@ admin.site.index_title = "System of record"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("devskyy.api_router")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("healthz", healthz, name="healthz"),
 ]
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """JSON for API paths (the one error format), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "server_error", "detail": "Internal server error."}, status=500
+        )
+    return defaults.server_error(request)

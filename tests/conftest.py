@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
 from commerce.models import User
+from commerce.services import api_key_create
 from tests.commerce.factories import AdminFactory, AgentUserFactory, OperatorFactory
 
 
@@ -27,3 +32,54 @@ def operator_client(operator: User) -> Client:
     client = Client()
     client.force_login(operator)
     return client
+
+
+def key_client(user: User) -> APIClient:
+    """An API client that authenticates like an agent does: ``Authorization: Api-Key <key>``."""
+    _, key = api_key_create(user=user, name=f"{user.username} test key")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+@pytest.fixture
+def make_key_client(db: None) -> Callable[[User], APIClient]:
+    return key_client
+
+
+@pytest.fixture
+def agent_a(db: None) -> User:
+    return AgentUserFactory.create(username="agent_a")
+
+
+@pytest.fixture
+def agent_b(db: None) -> User:
+    return AgentUserFactory.create(username="agent_b")
+
+
+@pytest.fixture
+def agent_client(agent_a: User) -> APIClient:
+    return key_client(agent_a)
+
+
+@pytest.fixture
+def agent_b_client(agent_b: User) -> APIClient:
+    return key_client(agent_b)
+
+
+@pytest.fixture
+def operator_api(operator: User) -> APIClient:
+    return key_client(operator)
+
+
+@pytest.fixture
+def admin_api(admin_user: User) -> APIClient:
+    return key_client(admin_user)
+
+
+def error_codes(body: dict[str, Any]) -> dict[str, list[str]]:
+    """``{"field": ["code", ...]}`` from a 400 body, for compact assertions."""
+    return {
+        field: [e["code"] for e in errors] if isinstance(errors, list) else errors
+        for field, errors in body.get("errors", {}).items()
+    }

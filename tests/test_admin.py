@@ -12,7 +12,9 @@ from django.db.models import Model
 from django.urls import reverse
 
 from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
-from commerce.models import Order, Product, User
+from commerce.models import Order, Product, User, UserAPIKey
+from commerce.services import api_key_create
+from devskyy.models import IdempotencyRecord
 from knowledge.models import RAGDocument
 from tests.agents_audit.factories import (
     AgentExecutionFactory,
@@ -33,7 +35,26 @@ FACTORIES: dict[type[Model], Any] = {
     ToolExecution: ToolExecutionFactory,
     RAGDocument: RAGDocumentFactory,
 }
-AUDIT_MODELS = [LLMRoundTableResult, AgentExecution, ToolExecution]
+
+
+def _api_key(**kwargs: Any) -> UserAPIKey:
+    return api_key_create(user=UserFactory.create(role="agent"), name="k")[0]
+
+
+def _idempotency_record(**kwargs: Any) -> IdempotencyRecord:
+    return IdempotencyRecord.objects.create(
+        user=UserFactory.create(), key="k-1", fingerprint="f" * 64
+    )
+
+
+class _Factory:
+    def __init__(self, make: Any) -> None:
+        self.create = make
+
+
+FACTORIES[UserAPIKey] = _Factory(_api_key)
+FACTORIES[IdempotencyRecord] = _Factory(_idempotency_record)
+AUDIT_MODELS = [LLMRoundTableResult, AgentExecution, ToolExecution, IdempotencyRecord]
 EDITABLE_MODELS = [User, Product, Order, RAGDocument]
 
 
@@ -41,8 +62,13 @@ def url(model, view, *args):
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
-def test_every_seed_model_is_registered():
-    assert set(FACTORIES) <= set(admin.site._registry)
+def test_every_table_is_registered():
+    ours = {
+        m
+        for m in admin.site._registry
+        if m._meta.app_label in {"commerce", "agents_audit", "knowledge", "devskyy"}
+    }
+    assert ours == set(FACTORIES)
 
 
 @pytest.mark.parametrize("model", FACTORIES, ids=lambda m: m.__name__)

@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from devskyy.api.serializers import (
+    FastInputSerializer,
+    JSONObjectField,
+    StrictInputSerializer,
+    StringsOnlyMixin,
+)
+
+INT32_MAX = 2**31 - 1
+
+
+# --- tool executions -------------------------------------------------------------------------
+
+
+class ToolExecutionInputSerializer(FastInputSerializer):
+    correlation_id = serializers.CharField(max_length=64)
+    tool_name = serializers.CharField(max_length=128)
+    agent_id = serializers.CharField(max_length=100, required=False, allow_null=True)
+    inputs = serializers.JSONField()
+    output = serializers.JSONField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=ToolExecution.Status.choices)
+    duration_ms = serializers.IntegerField(
+        min_value=0, max_value=INT32_MAX, required=False, allow_null=True
+    )
+    error_message = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, trim_whitespace=False
+    )
+    metadata = JSONObjectField(required=False, default=dict)
+
+
+class ToolExecutionSerializer(serializers.ModelSerializer[ToolExecution]):
+    user = serializers.UUIDField(source="user_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ToolExecution
+        fields = [
+            "id",
+            "correlation_id",
+            "tool_name",
+            "agent_id",
+            "user",
+            "inputs",
+            "output",
+            "status",
+            "duration_ms",
+            "error_message",
+            "metadata",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class BulkCreatedSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+
+
+# --- agent executions ------------------------------------------------------------------------
+
+
+class AgentExecutionStartSerializer(StrictInputSerializer):
+    execution_id = serializers.CharField(max_length=100)
+    agent_name = serializers.CharField(max_length=100)
+    prompt = serializers.CharField(trim_whitespace=False)
+    metadata = JSONObjectField(required=False, default=dict)
+
+
+class AgentExecutionEndSerializer(StrictInputSerializer):
+    result = serializers.JSONField(required=False, allow_null=True, default=None)
+    tokens_used = serializers.IntegerField(
+        min_value=0, max_value=INT32_MAX, required=False, allow_null=True
+    )
+    duration_ms = serializers.IntegerField(
+        min_value=0, max_value=INT32_MAX, required=False, allow_null=True
+    )
+
+
+class AgentExecutionFailSerializer(AgentExecutionEndSerializer):
+    result = serializers.JSONField(help_text="The error: a message, a traceback, anything JSON.")
+
+
+class AgentExecutionSerializer(serializers.ModelSerializer[AgentExecution]):
+    user = serializers.UUIDField(source="user_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = AgentExecution
+        fields = [
+            "id",
+            "execution_id",
+            "agent_name",
+            "prompt",
+            "status",
+            "result",
+            "tokens_used",
+            "duration_ms",
+            "metadata",
+            "user",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+# --- round-table results ---------------------------------------------------------------------
+
+
+class ParticipantSerializer(StringsOnlyMixin, serializers.Serializer):
+    """One competitor's entry; extra keys (latency, cost, ...) are kept as sent."""
+
+    provider = serializers.CharField(max_length=50)
+    response = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    score = serializers.FloatField(required=False, allow_null=True)
+
+    def to_internal_value(self, data: Any) -> Any:
+        self._reject_non_strings(data)
+        validated = super().to_internal_value(data)
+        extra = {k: v for k, v in data.items() if k not in self.fields}
+        return {**extra, **validated}
+
+
+class RoundTableResultInputSerializer(StrictInputSerializer):
+    result_id = serializers.CharField(max_length=100)
+    prompt = serializers.CharField(trim_whitespace=False)
+    task_category = serializers.CharField(max_length=100, required=False, allow_null=True)
+    winner_provider = serializers.CharField(max_length=50, required=False, allow_null=True)
+    winner_response = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, trim_whitespace=False
+    )
+    participants = ParticipantSerializer(many=True, allow_empty=False)
+    metadata = JSONObjectField(required=False, default=dict)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        providers = [p["provider"] for p in attrs["participants"]]
+        if len(set(providers)) != len(providers):
+            raise serializers.ValidationError(
+                {"participants": ["Each provider may take part once."]}, code="duplicate"
+            )
+        winner = attrs.get("winner_provider")
+        if winner is not None and winner not in providers:
+            raise serializers.ValidationError(
+                {
+                    "winner_provider": [
+                        serializers.ErrorDetail(
+                            "The winner must be one of the participants.", code="not_a_participant"
+                        )
+                    ]
+                }
+            )
+        return attrs
+
+
+class RoundTableResultSerializer(serializers.ModelSerializer[LLMRoundTableResult]):
+    user = serializers.UUIDField(source="user_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = LLMRoundTableResult
+        fields = [
+            "id",
+            "result_id",
+            "prompt",
+            "task_category",
+            "winner_provider",
+            "winner_response",
+            "participants",
+            "metadata",
+            "user",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class LeaderboardEntrySerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    competitions = serializers.IntegerField()
+    wins = serializers.IntegerField()
+    win_rate = serializers.FloatField()
+    mean_score = serializers.FloatField(allow_null=True)

@@ -1,0 +1,192 @@
+"""The agent audit API: thin views over agents_audit.services and agents_audit.selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from agents_audit import selectors, services
+from agents_audit.api import serializers as s
+from agents_audit.filters import AgentExecutionFilter, RoundTableResultFilter, ToolExecutionFilter
+from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from devskyy.api.idempotency import idempotent
+from devskyy.api.permissions import AGENT, API_USERS, STAFF, caller
+from devskyy.api.viewsets import ReadOnlyModelViewSet
+
+BULK_MAX_ITEMS = 1000
+WRITERS = frozenset({AGENT, *STAFF})
+
+
+class ToolExecutionViewSet(ReadOnlyModelViewSet):
+    """Tool calls, traced by ``correlation_id``. Agents see the ones they recorded."""
+
+    queryset = ToolExecution.objects.none()  # the model, for the schema; rows: get_queryset
+    serializer_class = s.ToolExecutionSerializer
+    filterset_class = ToolExecutionFilter
+    roles = {"list": API_USERS, "retrieve": API_USERS, "create": WRITERS, "bulk": WRITERS}
+
+    def get_queryset(self) -> Any:
+        return selectors.tool_execution_list(viewer=caller(self.request))
+
+    @extend_schema(
+        request=s.ToolExecutionInputSerializer, responses={201: s.ToolExecutionSerializer}
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        data = s.ToolExecutionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        execution = services.tool_execution_record(user=caller(request), **data.validated_data)
+        return Response(s.ToolExecutionSerializer(execution).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.ToolExecutionInputSerializer(many=True),
+        responses={201: s.BulkCreatedSerializer},
+        description=f"Record 1 to {BULK_MAX_ITEMS} tool executions in one transaction: all or "
+        "nothing. The body is a JSON array; a 400 lists the errors of each failing "
+        "item under its index.",
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def bulk(self, request: Request) -> Response:
+        items = request.data
+        if not isinstance(items, list):
+            raise ValidationError({"non_field_errors": ["Expected a JSON array of executions."]})
+        if not 1 <= len(items) <= BULK_MAX_ITEMS:
+            raise ValidationError(
+                {
+                    "non_field_errors": [
+                        f"Send between 1 and {BULK_MAX_ITEMS} executions; got {len(items)}."
+                    ]
+                }
+            )
+        validator = s.ToolExecutionInputSerializer()
+        valid, errors = [], {}
+        for index, item in enumerate(items):
+            try:
+                valid.append(validator.to_internal_value(item))
+            except ValidationError as exc:
+                errors[str(index)] = exc.detail
+        if errors:
+            raise ValidationError(errors)
+        created = services.tool_executions_record_bulk(user=caller(request), items=valid)
+        return Response({"created": created}, status=status.HTTP_201_CREATED)
+
+
+class AgentExecutionViewSet(ReadOnlyModelViewSet):
+    """SuperAgent runs: started ``running``, ended once by ``complete`` or ``fail``."""
+
+    queryset = AgentExecution.objects.none()
+    serializer_class = s.AgentExecutionSerializer
+    filterset_class = AgentExecutionFilter
+    lookup_field = "execution_id"
+    lookup_value_regex = r"[^/]{1,100}"
+    roles = {
+        "list": API_USERS,
+        "retrieve": API_USERS,
+        "create": WRITERS,
+        "complete": WRITERS,
+        "fail": WRITERS,
+    }
+    extra_error_statuses = {"complete": (409,), "fail": (409,)}
+
+    def get_queryset(self) -> Any:
+        return selectors.agent_execution_list(viewer=caller(self.request))
+
+    @extend_schema(
+        request=s.AgentExecutionStartSerializer,
+        responses={
+            201: s.AgentExecutionSerializer,
+            200: OpenApiResponse(
+                s.AgentExecutionSerializer, description="Already started with this exact body."
+            ),
+        },
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        data = s.AgentExecutionStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        execution, created = services.agent_execution_start(
+            user=caller(request), **data.validated_data
+        )
+        return Response(
+            s.AgentExecutionSerializer(execution).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    def _end(self, request: Request, serializer_class: type, service: Any) -> Response:
+        execution: AgentExecution = self.get_object()
+        data = serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        execution = service(execution=execution, **data.validated_data)
+        return Response(s.AgentExecutionSerializer(execution).data)
+
+    @extend_schema(
+        request=s.AgentExecutionEndSerializer, responses={200: s.AgentExecutionSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def complete(self, request: Request, execution_id: str) -> Response:
+        return self._end(request, s.AgentExecutionEndSerializer, services.agent_execution_complete)
+
+    @extend_schema(
+        request=s.AgentExecutionFailSerializer, responses={200: s.AgentExecutionSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def fail(self, request: Request, execution_id: str) -> Response:
+        return self._end(request, s.AgentExecutionFailSerializer, services.agent_execution_fail)
+
+
+class RoundTableResultViewSet(ReadOnlyModelViewSet):
+    """Multi-LLM competitions and their winners."""
+
+    queryset = LLMRoundTableResult.objects.none()
+    serializer_class = s.RoundTableResultSerializer
+    filterset_class = RoundTableResultFilter
+    lookup_field = "result_id"
+    lookup_value_regex = r"[^/]{1,100}"
+    roles = {"list": API_USERS, "retrieve": API_USERS, "leaderboard": API_USERS, "create": WRITERS}
+
+    def get_queryset(self) -> Any:
+        return selectors.round_table_result_list(viewer=caller(self.request))
+
+    @extend_schema(
+        request=s.RoundTableResultInputSerializer,
+        responses={
+            201: s.RoundTableResultSerializer,
+            200: OpenApiResponse(
+                s.RoundTableResultSerializer, description="Already recorded with this exact body."
+            ),
+        },
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        data = s.RoundTableResultInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result, created = services.round_table_result_record(
+            user=caller(request), **data.validated_data
+        )
+        return Response(
+            s.RoundTableResultSerializer(result).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("task_category", str, required=False)],
+        responses={200: s.LeaderboardEntrySerializer(many=True)},
+        description="Per provider: competitions entered, wins, win rate and mean score, over "
+        "the results you may see.",
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def leaderboard(self, request: Request) -> Response:
+        category = request.query_params.get("task_category")
+        if category is not None and (len(category) > 100 or "\x00" in category):
+            raise ValidationError({"task_category": ["Invalid category."]})
+        rows = selectors.round_table_leaderboard(viewer=caller(request), task_category=category)
+        return Response(s.LeaderboardEntrySerializer(rows, many=True).data)

@@ -1,0 +1,71 @@
+"""Reads of the audit tables, scoped to what the viewer may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from commerce.models import User
+from devskyy.api.permissions import is_staff
+
+
+def tool_execution_list(*, viewer: User) -> QuerySet[ToolExecution]:
+    """Operators and admins see every tool execution; an agent sees the ones it recorded."""
+    queryset = ToolExecution.objects.all()
+    return queryset if is_staff(viewer) else queryset.filter(user=viewer)
+
+
+def agent_execution_list(*, viewer: User) -> QuerySet[AgentExecution]:
+    queryset = AgentExecution.objects.all()
+    return queryset if is_staff(viewer) else queryset.filter(user=viewer)
+
+
+def round_table_result_list(*, viewer: User) -> QuerySet[LLMRoundTableResult]:
+    queryset = LLMRoundTableResult.objects.all()
+    return queryset if is_staff(viewer) else queryset.filter(user=viewer)
+
+
+LEADERBOARD_SQL = """
+SELECT p.provider,
+       count(DISTINCT r.id)                                   AS competitions,
+       count(DISTINCT r.id) FILTER (WHERE r.winner_provider = p.provider) AS wins,
+       avg(p.score)                                           AS mean_score
+FROM llm_round_table_results r
+CROSS JOIN LATERAL (
+    SELECT e ->> 'provider' AS provider,
+           CASE WHEN jsonb_typeof(e -> 'score') = 'number' THEN (e ->> 'score')::numeric END
+               AS score
+    FROM jsonb_array_elements(
+        CASE WHEN jsonb_typeof(r.participants) = 'array' THEN r.participants ELSE '[]' END
+    ) AS e
+    WHERE jsonb_typeof(e) = 'object' AND e ? 'provider'
+) p
+WHERE (%(category)s::text IS NULL OR r.task_category = %(category)s::text)
+  AND (%(user_id)s::uuid IS NULL OR r.user_id = %(user_id)s::uuid)
+GROUP BY p.provider
+ORDER BY wins DESC, mean_score DESC NULLS LAST, p.provider
+"""
+
+
+def round_table_leaderboard(
+    *, viewer: User, task_category: str | None = None
+) -> list[dict[str, Any]]:
+    """Per provider: competitions entered, wins, win rate and mean score, computed in SQL over
+    the results the viewer may see (optionally one task category)."""
+    params = {"category": task_category, "user_id": None if is_staff(viewer) else viewer.pk}
+    with connection.cursor() as cursor:
+        cursor.execute(LEADERBOARD_SQL, params)
+        rows = cursor.fetchall()
+    return [
+        {
+            "provider": provider,
+            "competitions": competitions,
+            "wins": wins,
+            "win_rate": round(wins / competitions, 4) if competitions else 0.0,
+            "mean_score": None if mean is None else round(float(mean), 4),
+        }
+        for provider, competitions, wins, mean in rows
+    ]

@@ -1,0 +1,221 @@
+"""Every write on the audit tables. Rows are written once (executions end once) and never edited
+otherwise; views, commands and tests all call these functions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+
+from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from commerce.models import User
+from devskyy.api.exceptions import Conflict, InvalidTransition
+
+TOOL_EXECUTION_COPY_COLUMNS = (
+    "correlation_id",
+    "tool_name",
+    "agent_id",
+    "user_id",
+    "inputs",
+    "output",
+    "status",
+    "duration_ms",
+    "error_message",
+    "metadata",
+)
+
+
+def tool_execution_record(
+    *,
+    user: User | None,
+    correlation_id: str,
+    tool_name: str,
+    inputs: Any,
+    status: str,
+    agent_id: str | None = None,
+    output: Any = None,
+    duration_ms: int | None = None,
+    error_message: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> ToolExecution:
+    """Record one tool call. Input is expected to be validated (types, lengths, choices)."""
+    return ToolExecution.objects.create(
+        user=user,
+        correlation_id=correlation_id,
+        tool_name=tool_name,
+        agent_id=agent_id,
+        inputs=inputs,
+        output=output,
+        status=status,
+        duration_ms=duration_ms,
+        error_message=error_message,
+        metadata=dict(metadata or {}),
+    )
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@transaction.atomic
+def tool_executions_record_bulk(*, user: User | None, items: Iterable[Mapping[str, Any]]) -> int:
+    """Record many validated tool calls in one transaction (all or nothing) with COPY.
+
+    COPY is PostgreSQL's fastest way in; the rows get their ids and ``created_at`` (one
+    transaction timestamp for the whole batch) from the column defaults.
+    """
+    user_id = None if user is None else str(user.pk)
+    count = 0
+    columns = ", ".join(TOOL_EXECUTION_COPY_COLUMNS)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY tool_executions ({columns}) FROM STDIN") as copy,
+    ):
+        for item in items:
+            copy.write_row(
+                (
+                    item["correlation_id"],
+                    item["tool_name"],
+                    item.get("agent_id"),
+                    user_id,
+                    _dump(item["inputs"]),
+                    _dump(item.get("output")),
+                    item["status"],
+                    item.get("duration_ms"),
+                    item.get("error_message"),
+                    _dump(item.get("metadata") or {}),
+                )
+            )
+            count += 1
+    return count
+
+
+def _same(existing: Any, wanted: Mapping[str, Any]) -> bool:
+    return all(getattr(existing, name) == value for name, value in wanted.items())
+
+
+def agent_execution_start(
+    *,
+    user: User | None,
+    execution_id: str,
+    agent_name: str,
+    prompt: str,
+    metadata: Mapping[str, Any] | None = None,
+) -> tuple[AgentExecution, bool]:
+    """Start an execution (status ``running``); idempotent on ``execution_id``.
+
+    Returns ``(execution, created)``. The same request again returns the existing execution with
+    ``created=False``; a different one under the same ``execution_id`` raises ``Conflict``.
+    """
+    wanted = {
+        "user_id": None if user is None else user.pk,
+        "agent_name": agent_name,
+        "prompt": prompt,
+        "metadata": dict(metadata or {}),
+    }
+    try:
+        with transaction.atomic():
+            return AgentExecution.objects.create(execution_id=execution_id, **wanted), True
+    except IntegrityError:
+        # Someone (maybe this caller's earlier, timed-out attempt) holds the key; the unique
+        # constraint made us wait for their commit, so the row is visible now.
+        existing = AgentExecution.objects.filter(execution_id=execution_id).first()
+        if existing is not None and _same(existing, wanted):
+            return existing, False
+        raise Conflict(
+            f"execution_id '{execution_id}' is already used by another execution."
+        ) from None
+
+
+@transaction.atomic
+def _agent_execution_end(
+    *,
+    execution: AgentExecution,
+    status: str,
+    result: Any,
+    tokens_used: int | None,
+    duration_ms: int | None,
+) -> AgentExecution:
+    execution = AgentExecution.objects.select_for_update().get(pk=execution.pk)
+    if not execution.can_transition_to(status):
+        raise InvalidTransition(current=execution.status, target=status)
+    execution.status = status
+    execution.result = result
+    execution.tokens_used = tokens_used
+    execution.duration_ms = duration_ms
+    execution.save(update_fields=["status", "result", "tokens_used", "duration_ms"])
+    return execution
+
+
+def agent_execution_complete(
+    *,
+    execution: AgentExecution,
+    result: Any,
+    tokens_used: int | None = None,
+    duration_ms: int | None = None,
+) -> AgentExecution:
+    """End a running execution as ``completed``; ending it twice raises ``InvalidTransition``."""
+    return _agent_execution_end(
+        execution=execution,
+        status=AgentExecution.Status.COMPLETED,
+        result=result,
+        tokens_used=tokens_used,
+        duration_ms=duration_ms,
+    )
+
+
+def agent_execution_fail(
+    *,
+    execution: AgentExecution,
+    result: Any,
+    tokens_used: int | None = None,
+    duration_ms: int | None = None,
+) -> AgentExecution:
+    """End a running execution as ``failed``, ``result`` holding the error."""
+    return _agent_execution_end(
+        execution=execution,
+        status=AgentExecution.Status.FAILED,
+        result=result,
+        tokens_used=tokens_used,
+        duration_ms=duration_ms,
+    )
+
+
+def round_table_result_record(
+    *,
+    user: User | None,
+    result_id: str,
+    prompt: str,
+    participants: list[dict[str, Any]],
+    task_category: str | None = None,
+    winner_provider: str | None = None,
+    winner_response: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> tuple[LLMRoundTableResult, bool]:
+    """Record a competition; idempotent on ``result_id`` like ``agent_execution_start``.
+
+    The winner, when given, must be one of the participants' providers (validated by the caller
+    for a friendly message; asserted here as the invariant).
+    """
+    providers = {p.get("provider") for p in participants}
+    if winner_provider is not None and winner_provider not in providers:
+        raise ValueError("winner_provider must be one of the participants")
+    wanted = {
+        "user_id": None if user is None else user.pk,
+        "prompt": prompt,
+        "participants": participants,
+        "task_category": task_category,
+        "winner_provider": winner_provider,
+        "winner_response": winner_response,
+        "metadata": dict(metadata or {}),
+    }
+    try:
+        with transaction.atomic():
+            return LLMRoundTableResult.objects.create(result_id=result_id, **wanted), True
+    except IntegrityError:
+        existing = LLMRoundTableResult.objects.filter(result_id=result_id).first()
+        if existing is not None and _same(existing, wanted):
+            return existing, False
+        raise Conflict(f"result_id '{result_id}' is already used by another result.") from None

@@ -1,0 +1,184 @@
+"""Every route x every kind of caller, against a table kept here.
+
+Callers: no credentials, a wrong key, a revoked key, an expired key, agent A, agent B, a customer
+(with a key it should never have been able to get, made directly in the database), an operator,
+an admin. Objects used in detail routes belong to agent A.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from commerce.models import UserAPIKey
+from commerce.services import api_key_create, api_key_revoke
+from tests.agents_audit.factories import (
+    AgentExecutionFactory,
+    LLMRoundTableResultFactory,
+    ToolExecutionFactory,
+)
+from tests.commerce.factories import OrderFactory, ProductFactory, UserFactory
+from tests.conftest import key_client
+from tests.knowledge.factories import RAGDocumentFactory
+
+pytestmark = pytest.mark.django_db
+
+CALLERS = [
+    "anonymous",
+    "bad_key",
+    "revoked",
+    "expired",
+    "customer",
+    "agent_a",
+    "agent_b",
+    "operator",
+    "admin",
+]
+
+# route -> expected status per caller (in CALLERS order). 401 for every failed authentication.
+A = [401, 401, 401, 401]  # anonymous, bad, revoked, expired
+MATRIX = {
+    ("get", "/api/v1/products/"): [*A, 403, 200, 200, 200, 200],
+    ("get", "/api/v1/products/{product}/"): [*A, 403, 200, 200, 200, 200],
+    ("get", "/api/v1/products/{draft}/"): [*A, 403, 404, 404, 200, 200],
+    ("post", "/api/v1/products/"): [*A, 403, 403, 403, 201, 201],
+    ("patch", "/api/v1/products/{product}/"): [*A, 403, 403, 403, 200, 200],
+    ("post", "/api/v1/products/{draft}/publish/"): [*A, 403, 403, 403, 200, 200],
+    ("post", "/api/v1/products/{product}/archive/"): [*A, 403, 403, 403, 200, 200],
+    ("get", "/api/v1/orders/"): [*A, 403, 200, 200, 200, 200],
+    ("get", "/api/v1/orders/{order}/"): [*A, 403, 200, 404, 200, 200],
+    ("get", "/api/v1/users/"): [*A, 403, 403, 403, 403, 200],
+    ("get", "/api/v1/users/{user}/"): [*A, 403, 403, 403, 403, 200],
+    ("get", "/api/v1/users/me/"): [*A, 403, 200, 200, 200, 200],
+    ("get", "/api/v1/agent-executions/"): [*A, 403, 200, 200, 200, 200],
+    ("post", "/api/v1/agent-executions/"): [*A, 403, 201, 201, 201, 201],
+    ("get", "/api/v1/agent-executions/{execution}/"): [*A, 403, 200, 404, 200, 200],
+    ("post", "/api/v1/agent-executions/{execution}/complete/"): [*A, 403, 200, 404, 200, 200],
+    ("post", "/api/v1/agent-executions/{execution}/fail/"): [*A, 403, 200, 404, 200, 200],
+    ("get", "/api/v1/tool-executions/"): [*A, 403, 200, 200, 200, 200],
+    ("post", "/api/v1/tool-executions/"): [*A, 403, 201, 201, 201, 201],
+    ("post", "/api/v1/tool-executions/bulk/"): [*A, 403, 201, 201, 201, 201],
+    ("get", "/api/v1/tool-executions/{tool}/"): [*A, 403, 200, 404, 200, 200],
+    ("get", "/api/v1/round-table-results/"): [*A, 403, 200, 200, 200, 200],
+    ("post", "/api/v1/round-table-results/"): [*A, 403, 201, 201, 201, 201],
+    ("get", "/api/v1/round-table-results/{result}/"): [*A, 403, 200, 404, 200, 200],
+    ("get", "/api/v1/round-table-results/leaderboard/"): [*A, 403, 200, 200, 200, 200],
+    ("get", "/api/v1/documents/"): [*A, 403, 200, 200, 200, 200],
+    ("get", "/api/v1/documents/{document}/"): [*A, 403, 200, 200, 200, 200],
+}
+
+BODIES = {
+    "/api/v1/products/": {"sku": "NEW-1", "name": "New", "price": "5.00"},
+    "/api/v1/products/{product}/": {"name": "Renamed"},
+    "/api/v1/agent-executions/": {"execution_id": "new-exec", "agent_name": "a", "prompt": "p"},
+    "/api/v1/agent-executions/{execution}/complete/": {"result": {"ok": True}},
+    "/api/v1/agent-executions/{execution}/fail/": {"result": {"error": "x"}},
+    "/api/v1/tool-executions/": {
+        "correlation_id": "c",
+        "tool_name": "t",
+        "inputs": {},
+        "status": "success",
+    },
+    "/api/v1/tool-executions/bulk/": [
+        {"correlation_id": "c", "tool_name": "t", "inputs": {}, "status": "success"}
+    ],
+    "/api/v1/round-table-results/": {
+        "result_id": "new-rt",
+        "prompt": "p",
+        "participants": [{"provider": "x"}],
+    },
+}
+
+
+def client_for(caller: str, users: dict) -> APIClient:
+    if caller == "anonymous":
+        return APIClient()
+    if caller == "bad_key":
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION="Api-Key AbCdEfGh.not-a-real-key")
+        return client
+    if caller in ("revoked", "expired"):
+        api_key, key = api_key_create(user=users["agent_a"], name=caller)
+        if caller == "revoked":
+            api_key_revoke(api_key=api_key)
+        else:
+            UserAPIKey.objects.filter(pk=api_key.pk).update(
+                expiry_date=timezone.now() - dt.timedelta(seconds=1)
+            )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+        return client
+    if caller == "customer":
+        # Customers cannot be given keys through the service; forge one to prove the role check.
+        _, key = UserAPIKey.objects.create_key(user=users["customer"], name="forged")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+        return client
+    return key_client(users[caller])
+
+
+@pytest.fixture
+def world():
+    users = {
+        "customer": UserFactory.create(role="customer"),
+        "agent_a": UserFactory.create(role="agent"),
+        "agent_b": UserFactory.create(role="agent"),
+        "operator": UserFactory.create(role="operator"),
+        "admin": UserFactory.create(role="admin"),
+    }
+    a = users["agent_a"]
+    objects = {
+        "product": ProductFactory.create(status="published", price=Decimal("9.99")),
+        "draft": ProductFactory.create(status="draft"),
+        "order": OrderFactory.create(user=a),
+        "user": users["customer"],
+        "execution": AgentExecutionFactory.create(user=a),
+        "tool": ToolExecutionFactory.create(user=a),
+        "result": LLMRoundTableResultFactory.create(user=a),
+        "document": RAGDocumentFactory.create(),
+    }
+    return users, objects
+
+
+def _path(template: str, objects: dict) -> str:
+    keys = {"execution": "execution_id", "result": "result_id"}
+    for name, obj in objects.items():
+        template = template.replace("{" + name + "}", str(getattr(obj, keys.get(name, "pk"))))
+    return template
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize(("method", "route"), list(MATRIX), ids=[f"{m} {r}" for m, r in MATRIX])
+def test_route_answers_each_caller_as_the_matrix_says(world, method, route, caller):
+    users, objects = world
+    client = client_for(caller, users)
+    body = BODIES.get(route)
+    response = getattr(client, method)(_path(route, objects), body, format="json")
+    expected = MATRIX[(method, route)][CALLERS.index(caller)]
+    assert response.status_code == expected, (caller, response.json())
+    if expected >= 400:
+        assert {"code", "detail"} <= set(response.json())
+    if expected == 401:
+        assert response["WWW-Authenticate"] == "Api-Key"
+
+
+def test_every_api_route_is_in_the_matrix():
+    from django.urls import get_resolver
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern)
+
+    api_routes = {
+        r
+        for r in walk(get_resolver().url_patterns)
+        if r.startswith("api/v1/") and not r.endswith("\\.(?P<format>[a-z0-9]+)/?$")
+    }
+    assert len(api_routes) == len({r for _, r in MATRIX}) - 1  # {product} and {draft} share one
