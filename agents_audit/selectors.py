@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
 
+from agents_audit.api.serializers import ToolExecutionSerializer
 from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
 from commerce.models import User
 from devskyy.api.permissions import is_staff
+from devskyy.api.sql_json import KeysetListSQL
+
+
+def tool_execution_visibility(*, viewer: User) -> dict[str, Any]:
+    """Operators and admins see every tool execution; an agent sees the ones it recorded."""
+    return {} if is_staff(viewer) else {"user_id__exact": viewer.pk}
 
 
 def tool_execution_list(*, viewer: User) -> QuerySet[ToolExecution]:
-    """Operators and admins see every tool execution; an agent sees the ones it recorded."""
-    queryset = ToolExecution.objects.all()
-    return queryset if is_staff(viewer) else queryset.filter(user=viewer)
+    return ToolExecution.objects.filter(**tool_execution_visibility(viewer=viewer))
+
+
+TOOL_EXECUTION_PAGE_SQL = KeysetListSQL(
+    ToolExecution, {name: name for name in ToolExecutionSerializer.Meta.fields}
+)
+
+
+def tool_execution_page(*, viewer: User, lookups: dict[str, Any]) -> Any:
+    """A ``fetch`` for KeysetPagination.paginate_sql: the visible tool executions matching
+    ``lookups`` (from the FilterSet), rendered by PostgreSQL like ToolExecutionSerializer."""
+    conditions = {**lookups, **tool_execution_visibility(viewer=viewer)}
+    return partial(TOOL_EXECUTION_PAGE_SQL.fetch, conditions)
 
 
 def agent_execution_list(*, viewer: User) -> QuerySet[AgentExecution]:

@@ -3,10 +3,10 @@ otherwise; views, commands and tests all call these functions."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
 from django.db import IntegrityError, connection, transaction
 
 from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
@@ -25,6 +25,16 @@ TOOL_EXECUTION_COPY_COLUMNS = (
     "error_message",
     "metadata",
 )
+TOOL_EXECUTION_INSERT_SQL = (
+    f"INSERT INTO tool_executions ({', '.join(TOOL_EXECUTION_COPY_COLUMNS)}) "  # noqa: S608 (constants)
+    "VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s::jsonb) "
+    "RETURNING id, created_at"
+)
+
+
+def _dump(value: Any) -> str | None:
+    """JSON text for a jsonb column (SQL NULL for None)."""
+    return None if value is None else orjson.dumps(value).decode()
 
 
 def tool_execution_record(
@@ -53,10 +63,6 @@ def tool_execution_record(
         error_message=error_message,
         metadata=dict(metadata or {}),
     )
-
-
-def _dump(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @transaction.atomic

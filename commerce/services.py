@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commerce.models import Product, User, UserAPIKey
+from devskyy.api.authentication import APIKeyAuthentication
 from devskyy.api.exceptions import InvalidTransition
 
 # --- users -----------------------------------------------------------------------------------
@@ -102,6 +103,8 @@ def api_key_revoke(*, api_key: UserAPIKey, revoked_by: User | None = None) -> Us
     if not api_key.revoked:
         api_key.revoked = True
         api_key.save(update_fields=["revoked"])
+    # This process forgets at once; others within API_KEY_CACHE_SECONDS.
+    transaction.on_commit(APIKeyAuthentication.forget_all)
     return api_key
 
 

@@ -15,8 +15,11 @@ from agents_audit import selectors, services
 from agents_audit.api import serializers as s
 from agents_audit.filters import AgentExecutionFilter, RoundTableResultFilter, ToolExecutionFilter
 from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from devskyy.api.filters import parse_lookups
 from devskyy.api.idempotency import idempotent
+from devskyy.api.pagination import KeysetPagination
 from devskyy.api.permissions import AGENT, API_USERS, STAFF, caller
+from devskyy.api.serializers import represent
 from devskyy.api.viewsets import ReadOnlyModelViewSet
 
 BULK_MAX_ITEMS = 1000
@@ -34,6 +37,16 @@ class ToolExecutionViewSet(ReadOnlyModelViewSet):
     def get_queryset(self) -> Any:
         return selectors.tool_execution_list(viewer=caller(self.request))
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        """The hot read path of every agent's tracing: one SQL statement, rendered to JSON by
+        PostgreSQL in ToolExecutionSerializer's shape (a test holds the two paths equal)."""
+        lookups = parse_lookups(self.filterset_class, request.query_params)
+        if request.accepted_renderer.format != "json" or lookups is None:
+            return super().list(request, *args, **kwargs)  # the browsable API
+        paginator: KeysetPagination = self.paginator  # type: ignore[assignment]
+        fetch = selectors.tool_execution_page(viewer=caller(request), lookups=lookups)
+        return paginator.get_paginated_json_response(paginator.paginate_sql(fetch, request))
+
     @extend_schema(
         request=s.ToolExecutionInputSerializer, responses={201: s.ToolExecutionSerializer}
     )
@@ -42,7 +55,9 @@ class ToolExecutionViewSet(ReadOnlyModelViewSet):
         data = s.ToolExecutionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         execution = services.tool_execution_record(user=caller(request), **data.validated_data)
-        return Response(s.ToolExecutionSerializer(execution).data, status=status.HTTP_201_CREATED)
+        return Response(
+            represent(s.ToolExecutionSerializer, execution), status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(
         request=s.ToolExecutionInputSerializer(many=True),

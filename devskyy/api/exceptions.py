@@ -73,7 +73,7 @@ def _full_details(detail: Any) -> Any:
     if isinstance(detail, list) and detail and all(isinstance(d, dict) for d in detail):
         return {str(i): _full_details(d) for i, d in enumerate(detail) if d}
     if isinstance(detail, dict):
-        return {key: _full_details(value) for key, value in detail.items()}
+        return {str(key): _full_details(value) for key, value in detail.items()}
     if isinstance(detail, list):
         return [_full_details(item) for item in detail]
     return {"message": str(detail), "code": getattr(detail, "code", "invalid")}

@@ -2,7 +2,7 @@
 
 Ties on ``created_at`` are normal (a bulk insert gives 500 rows one transaction timestamp), so the
 key is the pair and the comparison is PostgreSQL's row comparison ``(created_at, id) < (%s, %s)``,
-which a ``(..., created_at DESC, id DESC)`` index answers directly. No ``COUNT(*)``, no offsets.
+which a ``(..., created_at, id)`` index answers directly. No ``COUNT(*)``, no offsets.
 """
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ import binascii
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+import orjson
 from django.db.models import F, QuerySet
 
 # Django 5.2's row-comparison lookups (added for composite primary keys).
@@ -22,11 +25,28 @@ from django.db.models.fields.tuple_lookups import (  # type: ignore[import-untyp
     TupleGreaterThan,
     TupleLessThan,
 )
+from django.http import HttpResponse
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+
+def _fetch_queryset(
+    queryset: QuerySet[Any],
+    position: tuple[dt.datetime, uuid.UUID] | None,
+    backwards: bool,
+    limit: int,
+) -> list[Any]:
+    key = Tuple(F("created_at"), F("pk"))
+    if position is None:
+        queryset = queryset.order_by("-created_at", "-pk")
+    elif backwards:
+        queryset = queryset.filter(TupleGreaterThan(key, position)).order_by("created_at", "pk")
+    else:
+        queryset = queryset.filter(TupleLessThan(key, position)).order_by("-created_at", "-pk")
+    return list(queryset[:limit])
 
 
 class KeysetPagination(BasePagination):
@@ -44,9 +64,7 @@ class KeysetPagination(BasePagination):
         except ValueError:
             size = 0
         if size < 1:
-            raise ValidationError(
-                {self.page_size_query_param: ["Must be a positive integer."]}, code="invalid"
-            )
+            raise ValidationError({self.page_size_query_param: ["Must be a positive integer."]})
         return min(size, self.max_page_size)
 
     def decode_cursor(self, request: Request) -> tuple[dt.datetime, uuid.UUID, bool] | None:
@@ -55,46 +73,54 @@ class KeysetPagination(BasePagination):
             return None
         try:
             created_at, pk, direction = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
-            position = dt.datetime.fromisoformat(created_at), uuid.UUID(pk)
-            if direction not in ("n", "p") or position[0].tzinfo is None:
+            moment, key = dt.datetime.fromisoformat(created_at), uuid.UUID(pk)
+            if direction not in ("n", "p") or moment.tzinfo is None:
                 raise ValueError(direction)
         except (ValueError, TypeError, UnicodeEncodeError, binascii.Error):
             raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
-        return position[0], position[1], direction == "p"
+        return moment, key, direction == "p"
 
     @staticmethod
-    def encode_cursor(row: Any, direction: str) -> str:
-        payload = json.dumps([row.created_at.isoformat(), str(row.pk), direction])
+    def encode_cursor(created_at: dt.datetime, pk: Any, direction: str) -> str:
+        payload = json.dumps([created_at.isoformat(), str(pk), direction])
         return base64.urlsafe_b64encode(payload.encode()).decode("ascii")
 
-    def paginate_queryset(
-        self, queryset: QuerySet[Any], request: Request, view: Any = None
+    def _page(
+        self,
+        fetch: Callable[[tuple[dt.datetime, uuid.UUID] | None, bool, int], list[Any]],
+        request: Request,
+        keys: Callable[[Any], tuple[dt.datetime, Any]],
     ) -> list[Any]:
+        """Fetch one page with ``fetch(position, backwards, limit)`` (rows after ``position``,
+        newest first, or oldest first when going backwards); ``keys(row)`` gives (created_at, pk).
+        """
         self.request = request
         size = self.get_page_size(request)
         cursor = self.decode_cursor(request)
-        key = Tuple(F("created_at"), F("pk"))
         backwards = cursor is not None and cursor[2]
-        if cursor is None:
-            queryset = queryset.order_by("-created_at", "-pk")
-        elif backwards:
-            queryset = queryset.filter(TupleGreaterThan(key, cursor[:2])).order_by(
-                "created_at", "pk"
-            )
-        else:
-            queryset = queryset.filter(TupleLessThan(key, cursor[:2])).order_by(
-                "-created_at", "-pk"
-            )
-        rows = list(queryset[: size + 1])
+        rows = fetch(None if cursor is None else cursor[:2], backwards, size + 1)
         more = len(rows) > size
         rows = rows[:size]
         if backwards:
             rows.reverse()
         has_next = (more and not backwards) or (backwards and bool(rows))
         has_previous = (cursor is not None and not backwards and bool(rows)) or (backwards and more)
-        self.next_cursor = self.encode_cursor(rows[-1], "n") if has_next else None
-        self.previous_cursor = self.encode_cursor(rows[0], "p") if has_previous else None
+        self.next_cursor = self.encode_cursor(*keys(rows[-1]), "n") if has_next else None
+        self.previous_cursor = self.encode_cursor(*keys(rows[0]), "p") if has_previous else None
         return rows
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], request: Request, view: Any = None
+    ) -> list[Any]:
+        return self._page(
+            partial(_fetch_queryset, queryset), request, lambda row: (row.created_at, row.pk)
+        )
+
+    def paginate_sql(self, fetch: Callable[..., list[Any]], request: Request) -> list[str]:
+        """One page of rows rendered by PostgreSQL as JSON text: ``fetch`` is a
+        ``KeysetListSQL.fetch`` with its conditions bound (see devskyy.api.sql_json)."""
+        rows = self._page(fetch, request, lambda row: (row[1], row[2]))
+        return [row[0] for row in rows]
 
     def _link(self, cursor: str | None) -> str | None:
         if cursor is None:
@@ -110,6 +136,14 @@ class KeysetPagination(BasePagination):
                 "results": data,
             }
         )
+
+    def get_paginated_json_response(self, rows: list[str]) -> HttpResponse:
+        """The same body as get_paginated_response, joined from pre-rendered rows."""
+        links = orjson.dumps(
+            {"next": self._link(self.next_cursor), "previous": self._link(self.previous_cursor)}
+        )
+        body = b"".join((links[:-1], b',"results":[', ",".join(rows).encode(), b"]}"))
+        return HttpResponse(body, content_type="application/json")
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         link = {"type": "string", "nullable": True, "format": "uri"}

@@ -90,6 +90,9 @@ TEMPLATES = [
 # in .devskyy/pgdata, started on first use and shared by every process of the project.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
+# A `SELECT 1` before reusing a persistent connection in each request: survives database restarts
+# and proxies that drop idle connections, at one round trip per request.
+DB_CONN_HEALTH_CHECKS = env_bool("DB_CONN_HEALTH_CHECKS", True)
 DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0)
 DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 30)
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 10)
@@ -111,7 +114,7 @@ def database_config() -> dict[str, Any]:
         config["CONN_MAX_AGE"] = 0
     else:
         config["CONN_MAX_AGE"] = DB_CONN_MAX_AGE
-        config["CONN_HEALTH_CHECKS"] = DB_CONN_MAX_AGE > 0
+        config["CONN_HEALTH_CHECKS"] = DB_CONN_HEALTH_CHECKS and DB_CONN_MAX_AGE > 0
     config["OPTIONS"] = options
     config.setdefault("TEST", {})
     return config
@@ -148,6 +151,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
 API_IDEMPOTENCY_STALE_SECONDS = env_int("API_IDEMPOTENCY_STALE_SECONDS", 300)
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "100/second") or None
+# How long a process trusts an API key it has checked (a revocation takes effect within this).
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
 
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -157,10 +162,10 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PERMISSION_CLASSES": ["devskyy.api.permissions.RolePermission"],
     "DEFAULT_PARSER_CLASSES": ["devskyy.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "drf_orjson_renderer.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["devskyy.api.filters.FastFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "devskyy.api.pagination.KeysetPagination",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": API_THROTTLE_RATE, "anon": API_THROTTLE_RATE},
@@ -168,8 +173,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_SCHEMA_CLASS": "devskyy.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
-    "UNICODE_JSON": True,
-    "STRICT_JSON": True,
+    # One timestamp format everywhere (also for rows PostgreSQL renders itself): UTC, microseconds.
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "devskyy agent API",

@@ -5,3 +5,6 @@ from .base import *  # noqa: F403
 DEBUG = False
 SECRET_KEY = "django-insecure-test-only"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+# Tests check revocation and expiry request by request; test_api_key_cache covers the cache.
+API_KEY_CACHE_SECONDS = 0

@@ -236,3 +236,31 @@ def test_bulk_runs_a_constant_number_of_queries(agent_client, django_assert_max_
     with django_assert_max_num_queries(4):  # key, savepoint/COPY
         response = agent_client.post(BULK, [payload()] * 50, format="json")
     assert response.status_code == 201
+
+
+def test_the_sql_rendered_list_matches_the_serializer_field_for_field(agent_client, agent_a):
+    from agents_audit.api.serializers import ToolExecutionSerializer
+
+    ToolExecutionFactory.create(
+        user=agent_a,
+        output=None,
+        agent_id=None,
+        duration_ms=None,
+        error_message='boom "quoted" \\ ünïcode ✓',
+        inputs={"nested": {"list": [1, 2.5, None, True, "x"]}},
+        metadata={},
+    )
+    ToolExecutionFactory.create(user=agent_a, inputs=[1, 2, 3], output="plain string")
+    body = agent_client.get(URL).json()
+    expected = [
+        ToolExecutionSerializer(row).data
+        for row in ToolExecution.objects.order_by("-created_at", "-id")
+    ]
+    assert body["results"] == [dict(row) for row in expected]
+
+
+def test_the_browsable_api_still_renders_the_list(operator_client):
+    ToolExecutionFactory.create()
+    response = operator_client.get(URL, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert b"search_products" in response.content

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make bench`: devskyy beside the seed's own stack (FastAPI + SQLAlchemy async, in
+# ../shared/bench), on one embedded PostgreSQL 18, in one run, bounded in time (~6 minutes).
+#
+# The harness is copied to .devskyy/bench/harness (its folder in shared/ is read-only) and set
+# up there once (its own .venv, and wrk from Debian's packages). devskyy runs under gunicorn with
+# production settings; both targets get PREFILL_ROWS (default 1,000,000) tool executions.
+# Results: .devskyy/bench/harness/results/<stamp>/ and the tables on stdout.
+#
+# Knobs: PREFILL_ROWS, GUNICORN_WORKERS (3), GUNICORN_THREADS (1), BENCH_HARNESS (path of the
+# harness), and the harness's own (DURATION, REPS, SCENARIOS, ...: see its run_peer.sh).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SRC="${BENCH_HARNESS:-$ROOT/../shared/bench}"
+HARNESS="$ROOT/.devskyy/bench/harness"
+
+if [ ! -d "$SRC" ]; then
+  echo "bench: no harness at $SRC (set BENCH_HARNESS)" >&2
+  exit 2
+fi
+mkdir -p "$HARNESS"
+# Refresh the harness's code, keep its .venv, data and results.
+(cd "$SRC" && tar cf - --exclude=.venv --exclude=data --exclude=results .) | (cd "$HARNESS" && tar xf -)
+chmod -R u+w "$HARNESS"
+if [ ! -x "$HARNESS/.venv/bin/python" ] || ! command -v wrk >/dev/null 2>&1; then
+  (cd "$HARNESS" && ./setup.sh)
+fi
+
+export PREFILL_ROWS="${PREFILL_ROWS:-1000000}"
+export DEVSKYY_ROOT="$ROOT"
+export GUNICORN_WORKERS="${GUNICORN_WORKERS:-3}" GUNICORN_THREADS="${GUNICORN_THREADS:-1}"
+export TARGET2_NAME=devskyy
+export TARGET2_CMD="bash '$ROOT/bench/target.sh'"
+export TARGET2_READY_TIMEOUT="${TARGET2_READY_TIMEOUT:-600}"
+cd "$HARNESS"
+exec ./run_peer.sh "$@"
