@@ -50,8 +50,12 @@ def tool_execution_record(
     error_message: str | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> ToolExecution:
-    """Record one tool call. Input is expected to be validated (types, lengths, choices)."""
-    return ToolExecution.objects.create(
+    """Record one tool call. Input is expected to be validated (types, lengths, choices).
+
+    One prepared INSERT ... RETURNING (the hot write of every agent): the database gives the id
+    and ``created_at``; the returned instance is what the ORM would have built.
+    """
+    execution = ToolExecution(
         user=user,
         correlation_id=correlation_id,
         tool_name=tool_name,
@@ -63,6 +67,25 @@ def tool_execution_record(
         error_message=error_message,
         metadata=dict(metadata or {}),
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            TOOL_EXECUTION_INSERT_SQL,
+            [
+                correlation_id,
+                tool_name,
+                agent_id,
+                None if user is None else user.pk,
+                _dump(inputs),
+                _dump(output),
+                status,
+                duration_ms,
+                error_message,
+                _dump(execution.metadata),
+            ],
+        )
+        execution.id, execution.created_at = cursor.fetchone()
+    execution._state.adding = False
+    return execution
 
 
 @transaction.atomic

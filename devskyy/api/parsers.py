@@ -8,6 +8,7 @@ or jsonb, so strings and keys are checked for them, and documents are limited to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,26 +22,55 @@ from devskyy.api.exceptions import RequestTooLarge
 MAX_DEPTH = 32
 
 
-def check_json_value(value: Any) -> None:
-    """Raise ParseError if decoded JSON is nested too deep or holds a NUL character."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
+def _check_nul(value: Any) -> None:
+    stack = [value]
     while stack:
-        node, depth = stack.pop()
+        node = stack.pop()
         if isinstance(node, str):
             if "\x00" in node:
                 raise ParseError("Strings may not contain NUL (\\u0000) characters.")
         elif isinstance(node, dict):
-            if depth >= MAX_DEPTH:
-                raise ParseError(f"JSON is nested deeper than {MAX_DEPTH} levels.")
             for key, item in node.items():
                 if "\x00" in key:
                     raise ParseError("Keys may not contain NUL (\\u0000) characters.")
-                if isinstance(item, dict | list | str):
-                    stack.append((item, depth + 1))
+                stack.append(item)
         elif isinstance(node, list):
-            if depth >= MAX_DEPTH:
-                raise ParseError(f"JSON is nested deeper than {MAX_DEPTH} levels.")
-            stack.extend((item, depth + 1) for item in node if isinstance(item, dict | list | str))
+            stack.extend(node)
+
+
+def _check_depth(value: Any) -> None:
+    """Visit containers only (scalars are most of a document and cannot nest)."""
+    level: list[Any] = [value]
+    depth = 0
+    while level:
+        if depth >= MAX_DEPTH:
+            raise ParseError(f"JSON is nested deeper than {MAX_DEPTH} levels.")
+        deeper: list[Any] = []
+        push = deeper.append
+        for node in level:
+            for item in node.values() if type(node) is dict else node:
+                kind = type(item)
+                if kind is dict or kind is list:
+                    push(item)
+        level = deeper
+        depth += 1
+
+
+# A \u0000 escape that is not itself an escaped backslash followed by "u0000".
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def check_json_value(value: Any, raw: bytes | None = None) -> None:
+    """Raise ParseError if decoded JSON nests deeper than MAX_DEPTH or holds a NUL character.
+
+    orjson's own limits are 1024 levels to read and 254 to write; responses are written with it,
+    so documents are held to MAX_DEPTH on the way in. NULs can only come from a ``\\u0000``
+    escape, so the string walk runs only when the raw body has one.
+    """
+    if isinstance(value, dict | list):
+        _check_depth(value)
+    if raw is None or (b"\\u0000" in raw and _NUL_ESCAPE.search(raw)):
+        _check_nul(value)
 
 
 def loads(raw: bytes) -> Any:
@@ -48,8 +78,7 @@ def loads(raw: bytes) -> Any:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ParseError(f"Malformed JSON: {exc}") from None
-    if b"\\u0000" in raw or b"[" in raw or b"{" in raw:
-        check_json_value(data)
+    check_json_value(data, raw)
     return data
 
 

@@ -104,6 +104,18 @@ class FastInputSerializer(StrictInputSerializer):
             self._plan_cache[type(self)] = plan
         return plan
 
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        # No serializer-level validators here: skip DRF's pass over (deep-copied) fields.
+        if data is serializers.empty or data is None:
+            raise serializers.ValidationError(
+                {
+                    "non_field_errors": [
+                        serializers.ErrorDetail("Expected a JSON object.", code="invalid")
+                    ]
+                }
+            )
+        return self.to_internal_value(data)
+
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, dict):
             raise serializers.ValidationError(
