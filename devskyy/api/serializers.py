@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from rest_framework import serializers
 
@@ -70,132 +71,168 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
+class _Invalid:
+    """A field checker's verdict that the value is not acceptable."""
+
+    __slots__ = ("detail",)
+
+    def __init__(self, message: str, code: str) -> None:
+        self.detail = serializers.ErrorDetail(message, code=code)
+
+
+Checker = Callable[[Any], Any]  # returns the clean value, or an _Invalid
+
+
+def _char_checker(field: Any) -> Checker:
+    max_length, allow_blank = field.max_length, field.allow_blank
+    trim = getattr(field, "trim_whitespace", False)
+    too_long = f"Ensure this field has no more than {max_length} characters."
+
+    def check(value: Any) -> Any:
+        if type(value) is not str:
+            return _Invalid("Must be a string.", "invalid")
+        if max_length is not None and len(value) > max_length:
+            return _Invalid(too_long, "max_length")
+        if "\x00" in value:
+            return _Invalid("Null characters are not allowed.", "null_characters_not_allowed")
+        clean = value.strip() if trim else value
+        if not allow_blank and not (clean if trim else value.strip()):
+            return _Invalid("This field may not be blank.", "blank")
+        return clean
+
+    return check
+
+
+def _choice_checker(field: Any) -> Checker:
+    choices = frozenset(str(choice) for choice in field.choices)
+
+    def check(value: Any) -> Any:
+        if type(value) is not str or value not in choices:
+            return _Invalid(f'"{str(value)[:50]}" is not a valid choice.', "invalid_choice")
+        return value
+
+    return check
+
+
+def _int_checker(field: Any) -> Checker:
+    low, high = field.min_value, field.max_value
+
+    def check(value: Any) -> Any:
+        if type(value) is not int:
+            return _Invalid("A valid integer is required.", "invalid")
+        if low is not None and value < low:
+            return _Invalid(f"Ensure this value is greater than or equal to {low}.", "min_value")
+        if high is not None and value > high:
+            return _Invalid(f"Ensure this value is less than or equal to {high}.", "max_value")
+        return value
+
+    return check
+
+
+def _object_checker(field: Any) -> Checker:
+    def check(value: Any) -> Any:
+        if type(value) is not dict:
+            return _Invalid("Must be a JSON object.", "not_an_object")
+        return value
+
+    return check
+
+
+def _any_json(value: Any) -> Any:
+    return value  # the parser already refused what PostgreSQL cannot store
+
+
+def _checker(field: Any) -> Checker:
+    if isinstance(field, serializers.ChoiceField):
+        return _choice_checker(field)
+    if isinstance(field, serializers.CharField):
+        return _char_checker(field)
+    if isinstance(field, serializers.IntegerField):
+        return _int_checker(field)
+    if isinstance(field, JSONObjectField):
+        return _object_checker(field)
+    if isinstance(field, serializers.JSONField):
+        return _any_json
+    raise TypeError(f"{field.field_name}: unsupported field type {type(field).__name__}")
+
+
+_MISSING = object()
+_NOT_AN_OBJECT = {
+    "non_field_errors": [serializers.ErrorDetail("Expected a JSON object.", code="invalid")]
+}
+
+
 class FastInputSerializer(StrictInputSerializer):
     """An input serializer for hot write paths (one row per request, or a thousand per bulk).
 
-    It validates with direct type checks instead of DRF's per-field machinery, reading the rules
-    from the declared fields (so the OpenAPI schema and the runtime agree). Supported fields:
-    CharField, ChoiceField, IntegerField, JSONField (and JSONObjectField). Stricter than DRF's
-    coercions on purpose: a string is a JSON string, an integer a JSON integer.
+    It validates with one small compiled checker per field instead of DRF's per-field
+    machinery, reading the rules from the declared fields (so the OpenAPI schema and the runtime
+    agree). Supported fields: CharField, ChoiceField, IntegerField, JSONField (and
+    JSONObjectField). Stricter than DRF's coercions on purpose: a string is a JSON string, an
+    integer a JSON integer.
     """
 
-    _plan_cache: dict[type, list[tuple[str, str, serializers.Field]]] = {}
+    _plans: ClassVar[dict[type, tuple[frozenset[str], list[tuple[Any, ...]]]]] = {}
 
-    def _plan(self) -> list[tuple[str, str, serializers.Field]]:
-        plan = self._plan_cache.get(type(self))
+    def _plan(self) -> tuple[frozenset[str], list[tuple[Any, ...]]]:
+        plan = self._plans.get(type(self))
         if plan is None:
-            plan = []
+            steps = []
             for name, field in self.fields.items():
                 if field.read_only:
                     continue
-                if isinstance(field, serializers.ChoiceField):
-                    kind = "choice"
-                elif isinstance(field, serializers.CharField):
-                    kind = "char"
-                elif isinstance(field, serializers.IntegerField):
-                    kind = "int"
-                elif isinstance(field, JSONObjectField):
-                    kind = "object"
-                elif isinstance(field, serializers.JSONField):
-                    kind = "json"
-                else:
-                    raise TypeError(f"{type(self).__name__}.{name}: unsupported field type")
-                plan.append((name, kind, field))
-            self._plan_cache[type(self)] = plan
+                default = _MISSING if field.default is serializers.empty else field.get_default
+                steps.append((name, field.required, default, field.allow_null, _checker(field)))
+            plan = (frozenset(name for name, *_ in steps), steps)
+            self._plans[type(self)] = plan
         return plan
 
     def run_validation(self, data: Any = serializers.empty) -> Any:
         # No serializer-level validators here: skip DRF's pass over (deep-copied) fields.
         if data is serializers.empty or data is None:
-            raise serializers.ValidationError(
-                {
-                    "non_field_errors": [
-                        serializers.ErrorDetail("Expected a JSON object.", code="invalid")
-                    ]
-                }
-            )
+            raise serializers.ValidationError(_NOT_AN_OBJECT)
         return self.to_internal_value(data)
 
     def to_internal_value(self, data: Any) -> Any:
-        if not isinstance(data, dict):
-            raise serializers.ValidationError(
-                {
-                    "non_field_errors": [
-                        serializers.ErrorDetail("Expected a JSON object.", code="invalid")
-                    ]
-                }
-            )
-        plan = self._plan()
-        errors: dict[str, list[serializers.ErrorDetail]] = {}
-        known = {name for name, _, _ in plan}
-        for name in data:
-            if name not in known:
-                errors[name] = [serializers.ErrorDetail("Unknown field.", code="unknown_field")]
+        if type(data) is not dict:
+            raise serializers.ValidationError(_NOT_AN_OBJECT)
+        known, steps = self._plan()
+        errors: dict[str, list[serializers.ErrorDetail]] | None = None
+        if not known.issuperset(data):
+            errors = {
+                name: [serializers.ErrorDetail("Unknown field.", code="unknown_field")]
+                for name in data
+                if name not in known
+            }
         out: dict[str, Any] = {}
-        for name, kind, field in plan:
-            if name not in data:
-                if field.required:
+        for name, required, default, allow_null, check in steps:
+            value = data.get(name, _MISSING)
+            if value is _MISSING:
+                if required:
+                    errors = errors or {}
                     errors[name] = [
                         serializers.ErrorDetail("This field is required.", code="required")
                     ]
-                elif field.default is not serializers.empty:
-                    out[name] = field.get_default()
-                continue
-            value = data[name]
-            if value is None:
-                if field.allow_null:
+                elif default is not _MISSING:
+                    out[name] = default()
+            elif value is None:
+                if allow_null:
                     out[name] = None
                 else:
+                    errors = errors or {}
                     errors[name] = [
                         serializers.ErrorDetail("This field may not be null.", code="null")
                     ]
-                continue
-            problem = _check(kind, field, value)
-            if problem is None:
-                out[name] = (
-                    value.strip()
-                    if kind == "char" and getattr(field, "trim_whitespace", False)
-                    else value
-                )
             else:
-                errors[name] = [problem]
+                clean = check(value)
+                if type(clean) is _Invalid:
+                    errors = errors or {}
+                    errors[name] = [clean.detail]
+                else:
+                    out[name] = clean
         if errors:
             raise serializers.ValidationError(errors)
         return self.validate(out)
-
-
-def _check(kind: str, field: Any, value: Any) -> serializers.ErrorDetail | None:
-    detail = serializers.ErrorDetail
-    if kind == "char":
-        if not isinstance(value, str):
-            return detail("Must be a string.", code="invalid")
-        if not field.allow_blank and not value.strip():
-            return detail("This field may not be blank.", code="blank")
-        if field.max_length is not None and len(value) > field.max_length:
-            return detail(
-                f"Ensure this field has no more than {field.max_length} characters.",
-                code="max_length",
-            )
-        if "\x00" in value:
-            return detail("Null characters are not allowed.", code="null_characters_not_allowed")
-    elif kind == "choice":
-        if not isinstance(value, str) or value not in field.choices:
-            return detail(f'"{str(value)[:50]}" is not a valid choice.', code="invalid_choice")
-    elif kind == "int":
-        if not isinstance(value, int) or isinstance(value, bool):
-            return detail("A valid integer is required.", code="invalid")
-        if field.min_value is not None and value < field.min_value:
-            return detail(
-                f"Ensure this value is greater than or equal to {field.min_value}.",
-                code="min_value",
-            )
-        if field.max_value is not None and value > field.max_value:
-            return detail(
-                f"Ensure this value is less than or equal to {field.max_value}.", code="max_value"
-            )
-    elif kind == "object" and not isinstance(value, dict):
-        return detail("Must be a JSON object.", code="not_an_object")
-    return None
 
 
 _representers: dict[type, Any] = {}

@@ -1,0 +1,99 @@
+"""Agents never see each other's records, and every API filter is backed by an index."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.throttling import UserRateThrottle
+
+from agents_audit.filters import AgentExecutionFilter, RoundTableResultFilter, ToolExecutionFilter
+from commerce.filters import OrderFilter, ProductFilter
+from knowledge.filters import RAGDocumentFilter
+from tests import catalog
+from tests.agents_audit.factories import (
+    AgentExecutionFactory,
+    LLMRoundTableResultFactory,
+    ToolExecutionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("url", "factory", "filters"),
+    [
+        (
+            "/api/v1/tool-executions/",
+            ToolExecutionFactory,
+            ["correlation_id", "tool_name", "agent_id", "status"],
+        ),
+        ("/api/v1/agent-executions/", AgentExecutionFactory, ["agent_name", "status"]),
+        ("/api/v1/round-table-results/", LLMRoundTableResultFactory, ["task_category"]),
+    ],
+)
+def test_agent_b_sees_none_of_agent_a_records_by_list_detail_or_filter(
+    agent_a, agent_client, agent_b_client, url, factory, filters
+):
+    record = factory.create(user=agent_a)
+    lookup = {
+        "/api/v1/agent-executions/": "execution_id",
+        "/api/v1/round-table-results/": "result_id",
+    }.get(url, "pk")
+    assert [r["id"] for r in agent_client.get(url).json()["results"]] == [str(record.id)]
+
+    assert agent_b_client.get(url).json()["results"] == []
+    assert agent_b_client.get(f"{url}{getattr(record, lookup)}/").status_code == 404
+    for name in filters:
+        response = agent_b_client.get(url, {name: getattr(record, name)})
+        assert response.status_code == 200
+        assert response.json()["results"] == [], name
+
+
+FILTERED_TABLES = [
+    (ToolExecutionFilter, "tool_executions"),
+    (AgentExecutionFilter, "agent_executions"),
+    (RoundTableResultFilter, "llm_round_table_results"),
+    (OrderFilter, "orders"),
+    (ProductFilter, "products"),
+    (RAGDocumentFilter, "rag_documents"),
+]
+
+
+@pytest.mark.parametrize(
+    ("filterset", "table"), FILTERED_TABLES, ids=[t for _, t in FILTERED_TABLES]
+)
+def test_every_filter_column_leads_an_index(filterset, table):
+    model = filterset._meta.model
+    leading = catalog.leading_index_columns(table)
+    for name, flt in filterset.base_filters.items():
+        if name in {"search", "ordering"}:
+            continue
+        column = model._meta.get_field(flt.field_name).column
+        assert column in leading, f"{table}.{column} (filter {name}) has no index"
+
+
+def test_product_search_is_answered_by_the_trigram_indexes():
+    from django.db import connection, transaction
+
+    from commerce.filters import ProductFilter
+    from commerce.models import Product
+
+    queryset = ProductFilter({"search": "ring"}, queryset=Product.objects.all()).qs.order_by()
+    sql, params = queryset.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # an empty table: force the choice
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    for index in ("products_sku_trgm", "products_name_trgm", "products_description_trgm"):
+        assert index in plan, plan
+
+
+def test_a_caller_over_the_rate_gets_a_429_with_retry_after(agent_client, monkeypatch):
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/minute"})
+    cache.clear()
+    codes = [agent_client.get("/api/v1/users/me/").status_code for _ in range(2)]
+    response = agent_client.get("/api/v1/users/me/")
+    assert codes == [200, 200]
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    assert int(response["Retry-After"]) > 0
