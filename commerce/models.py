@@ -256,9 +256,9 @@ class Order(TimestampedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "created_at", "id"], name="orders_status_created_idx"),
-            models.Index(fields=["user", "created_at", "id"], name="orders_user_created_idx"),
-            models.Index(fields=["created_at", "id"], name="orders_created_idx"),
+            models.Index(fields=["status", "created_at"], name="orders_status_created_idx"),
+            models.Index(fields=["user", "created_at"], name="orders_user_created_idx"),
+            models.Index(fields=["created_at"], name="orders_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -36,14 +36,12 @@ class RAGDocument(TimestampedModel):
             ),
         ]
         indexes = [
-            models.Index(
-                fields=["source_path", "created_at", "id"], name="rag_docs_source_created_idx"
-            ),
+            models.Index(fields=["source_path", "created_at"], name="rag_docs_source_created_idx"),
             models.Index(fields=["content_hash"], name="rag_docs_content_hash_idx"),
             models.Index(
-                fields=["embedding_model", "created_at", "id"], name="rag_docs_embedding_model_idx"
+                fields=["embedding_model", "created_at"], name="rag_docs_embedding_model_idx"
             ),
-            models.Index(fields=["created_at", "id"], name="rag_docs_created_idx"),
+            models.Index(fields=["created_at"], name="rag_docs_created_idx"),
         ]
 
     def __str__(self) -> str:

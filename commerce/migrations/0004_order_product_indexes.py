@@ -24,17 +24,15 @@ class Migration(migrations.Migration):
         TrigramExtension(),
         AddIndexConcurrently(
             model_name="order",
-            index=models.Index(
-                fields=["status", "created_at", "id"], name="orders_status_created_idx"
-            ),
+            index=models.Index(fields=["status", "created_at"], name="orders_status_created_idx"),
         ),
         AddIndexConcurrently(
             model_name="order",
-            index=models.Index(fields=["user", "created_at", "id"], name="orders_user_created_idx"),
+            index=models.Index(fields=["user", "created_at"], name="orders_user_created_idx"),
         ),
         AddIndexConcurrently(
             model_name="order",
-            index=models.Index(fields=["created_at", "id"], name="orders_created_idx"),
+            index=models.Index(fields=["created_at"], name="orders_created_idx"),
         ),
         AddIndexConcurrently(
             model_name="product",

@@ -17,18 +17,18 @@ class Migration(migrations.Migration):
         AddIndexConcurrently(
             model_name="ragdocument",
             index=models.Index(
-                fields=["source_path", "created_at", "id"], name="rag_docs_source_created_idx"
+                fields=["source_path", "created_at"], name="rag_docs_source_created_idx"
             ),
         ),
         AddIndexConcurrently(
             model_name="ragdocument",
             index=models.Index(
-                fields=["embedding_model", "created_at", "id"], name="rag_docs_embedding_model_idx"
+                fields=["embedding_model", "created_at"], name="rag_docs_embedding_model_idx"
             ),
         ),
         AddIndexConcurrently(
             model_name="ragdocument",
-            index=models.Index(fields=["created_at", "id"], name="rag_docs_created_idx"),
+            index=models.Index(fields=["created_at"], name="rag_docs_created_idx"),
         ),
         RemoveIndexConcurrently(
             model_name="ragdocument",
