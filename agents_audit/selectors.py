@@ -47,24 +47,29 @@ def round_table_result_list(*, viewer: User) -> QuerySet[LLMRoundTableResult]:
 
 
 LEADERBOARD_SQL = """
-SELECT p.provider,
-       count(DISTINCT r.id)                                   AS competitions,
-       count(DISTINCT r.id) FILTER (WHERE r.winner_provider = p.provider) AS wins,
-       avg(p.score)                                           AS mean_score
-FROM llm_round_table_results r
-CROSS JOIN LATERAL (
-    SELECT e ->> 'provider' AS provider,
-           CASE WHEN jsonb_typeof(e -> 'score') = 'number' THEN (e ->> 'score')::numeric END
-               AS score
-    FROM jsonb_array_elements(
-        CASE WHEN jsonb_typeof(r.participants) = 'array' THEN r.participants ELSE '[]' END
-    ) AS e
-    WHERE jsonb_typeof(e) = 'object' AND e ? 'provider'
-) p
-WHERE (%(category)s::text IS NULL OR r.task_category = %(category)s::text)
-  AND (%(user_id)s::uuid IS NULL OR r.user_id = %(user_id)s::uuid)
-GROUP BY p.provider
-ORDER BY wins DESC, mean_score DESC NULLS LAST, p.provider
+SELECT provider, competitions, wins,
+       round(wins::numeric / competitions, 4) AS win_rate,
+       round(mean_score, 4)                   AS mean_score
+FROM (
+    SELECT p.provider,
+           count(DISTINCT r.id)                                                AS competitions,
+           count(DISTINCT r.id) FILTER (WHERE r.winner_provider = p.provider) AS wins,
+           avg(p.score)                                                        AS mean_score
+    FROM llm_round_table_results r
+    CROSS JOIN LATERAL (
+        SELECT e ->> 'provider' AS provider,
+               CASE WHEN jsonb_typeof(e -> 'score') = 'number'
+                    THEN (e ->> 'score')::numeric END AS score
+        FROM jsonb_array_elements(
+            CASE WHEN jsonb_typeof(r.participants) = 'array' THEN r.participants ELSE '[]' END
+        ) AS e
+        WHERE jsonb_typeof(e) = 'object' AND e ? 'provider'
+    ) p
+    WHERE (%(category)s::text IS NULL OR r.task_category = %(category)s::text)
+      AND (%(user_id)s::uuid IS NULL OR r.user_id = %(user_id)s::uuid)
+    GROUP BY p.provider
+) per_provider
+ORDER BY wins DESC, mean_score DESC NULLS LAST, provider
 """
 
 
@@ -82,8 +87,8 @@ def round_table_leaderboard(
             "provider": provider,
             "competitions": competitions,
             "wins": wins,
-            "win_rate": round(wins / competitions, 4) if competitions else 0.0,
-            "mean_score": None if mean is None else round(float(mean), 4),
+            "win_rate": float(win_rate),
+            "mean_score": None if mean is None else float(mean),
         }
-        for provider, competitions, wins, mean in rows
+        for provider, competitions, wins, win_rate, mean in rows
     ]

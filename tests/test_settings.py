@@ -91,3 +91,12 @@ def test_without_database_url_the_embedded_server_is_used_over_a_unix_socket():
     assert db["HOST"].startswith("/")
     assert Path(db["HOST"]).is_dir()
     assert embedded_db.PGDATA.joinpath("PG_VERSION").read_text().startswith("18")
+
+
+def test_production_collects_static_files_for_the_admin_and_the_api_docs(tmp_path):
+    result = manage(
+        "collectstatic", "--no-input", **PRODUCTION_ENV, DJANGO_STATIC_ROOT=str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(tmp_path.glob("admin/css/base.*.css"))
+    assert list(tmp_path.glob("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.*.js"))

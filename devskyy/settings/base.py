@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "devskyy",
     "commerce",
     "agents_audit",
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -183,6 +185,9 @@ SPECTACULAR_SETTINGS = {
     "a machine `code`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "ENUM_NAME_OVERRIDES": {
@@ -201,7 +206,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / ".devskyy" / "static"
+# Development and tests serve static files from the apps (WhiteNoise uses Django's finders);
+# production collects them into STATIC_ROOT (see production.py).
+STATIC_ROOT: Path | None = None
+WHITENOISE_USE_FINDERS = True
 
 # --- Logging --------------------------------------------------------------------------------
 # DB_LOG_SQL=1 logs every SQL statement (development only: Django logs queries only with DEBUG).

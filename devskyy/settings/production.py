@@ -1,11 +1,12 @@
 """Production settings: fail fast on missing configuration, secure by default."""
 
 import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool, env_int
+from .base import BASE_DIR, env_bool, env_int
 
 
 def _required(name: str) -> str:
@@ -30,3 +31,12 @@ SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+
+# Static files (admin, API docs) are served by WhiteNoise from STATIC_ROOT, compressed and with
+# hashed names: run `manage.py collectstatic --no-input` at deploy time.
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+WHITENOISE_USE_FINDERS = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
