@@ -1,19 +1,22 @@
 from __future__ import annotations
 
 import contextlib
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from rest_framework.exceptions import APIException
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from commerce import services
-from commerce.models import Order, Product, User, UserAPIKey
+from commerce.models import Order, OrderEvent, OrderLine, Product, User, UserAPIKey
 from devskyy.admin import BoundedCountPaginator, TimestampsReadOnlyMixin
 
 
@@ -83,32 +86,176 @@ class UserAdmin(DjangoUserAdmin):
     )
 
 
+def money(amount: Decimal | None) -> str:
+    if amount is None:
+        return "-"
+    return f"{amount:,.2f} {settings.COMMERCE_CURRENCY}"
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    title = "stock"
+    parameter_name = "stock"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return [("out", "Out of stock"), ("low", f"Low (≤ {settings.COMMERCE_LOW_STOCK})")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "out":
+            return queryset.filter(inventory_quantity=0)
+        if self.value() == "low":
+            return queryset.filter(inventory_quantity__lte=settings.COMMERCE_LOW_STOCK)
+        return queryset
+
+
+def _staff(request: HttpRequest) -> User:
+    if not isinstance(request.user, User):  # the admin requires a staff login
+        raise PermissionDenied
+    return request.user
+
+
+def _run_service(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: Any,
+    service: Any,
+    label: str,
+    **kwargs: Any,
+) -> None:
+    """Apply a service to each selected row; domain errors are reported, never raised."""
+    done = 0
+    for obj in queryset:
+        try:
+            service(obj, **kwargs)
+            done += 1
+        except (APIException, ValidationError, PermissionDenied) as exc:
+            detail = getattr(exc, "detail", None) or "; ".join(getattr(exc, "messages", [str(exc)]))
+            model_admin.message_user(request, f"{obj}: {detail}", level=messages.ERROR)
+    if done:
+        model_admin.message_user(request, f"{label}: {done} done.")
+
+
 @admin.register(Product)
 class ProductAdmin(TimestampsReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "sku",
         "name",
         "category",
-        "price",
+        "price_display",
         "inventory_quantity",
         "status",
         "updated_at",
     )
-    list_filter = ("status", "category")
+    list_filter = ("status", LowStockFilter, "category")
     search_fields = ("sku", "name", "description")
     ordering = ("sku",)
+    actions = ["publish", "archive"]
+
+    @admin.display(description="price", ordering="price")
+    def price_display(self, obj: Product) -> str:
+        return money(obj.price)
+
+    @admin.action(description="Publish selected products")
+    def publish(self, request: HttpRequest, queryset: Any) -> None:
+        _run_service(
+            self, request, queryset, lambda p: services.product_publish(product=p), "Published"
+        )
+
+    @admin.action(description="Archive selected products")
+    def archive(self, request: HttpRequest, queryset: Any) -> None:
+        _run_service(
+            self, request, queryset, lambda p: services.product_archive(product=p), "Archived"
+        )
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    fields = ("sku", "name", "unit_price", "quantity", "line_total", "product")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "from_status", "to_status", "actor", "reason")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Order)
 class OrderAdmin(TimestampsReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("order_number", "user", "status", "subtotal", "total_price", "created_at")
+    """Orders are placed through the API (or order_place); here they move through their states
+    with the actions, which call the same services (locks, events, restock)."""
+
+    list_display = (
+        "order_number",
+        "user",
+        "status",
+        "subtotal_display",
+        "total_display",
+        "created_at",
+    )
     list_filter = ("status",)
     list_select_related = ("user",)
-    search_fields = ("order_number", "user__username", "user__email")
+    search_fields = ("=order_number", "user__username", "user__email")
     raw_id_fields = ("user",)
     ordering = ("-created_at", "-id")
     paginator = BoundedCountPaginator
     show_full_result_count = False
+    inlines = [OrderLineInline, OrderEventInline]
+    readonly_fields = ("order_number", "user", "status", "subtotal", "total_price", "metadata")
+    actions = ["mark_processing", "complete", "cancel"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # placing an order takes stock: that is order_place's job (the API)
+
+    @admin.display(description="subtotal", ordering="subtotal")
+    def subtotal_display(self, obj: Order) -> str:
+        return money(obj.subtotal)
+
+    @admin.display(description="total", ordering="total_price")
+    def total_display(self, obj: Order) -> str:
+        return money(obj.total_price)
+
+    @admin.action(description="Mark selected orders processing")
+    def mark_processing(self, request: HttpRequest, queryset: Any) -> None:
+        _run_service(
+            self,
+            request,
+            queryset,
+            lambda o: services.order_mark_processing(order=o, by=_staff(request)),
+            "Marked processing",
+        )
+
+    @admin.action(description="Complete selected orders")
+    def complete(self, request: HttpRequest, queryset: Any) -> None:
+        _run_service(
+            self,
+            request,
+            queryset,
+            lambda o: services.order_complete(order=o, by=_staff(request)),
+            "Completed",
+        )
+
+    @admin.action(description="Cancel selected orders (stock goes back)")
+    def cancel(self, request: HttpRequest, queryset: Any) -> None:
+        _run_service(
+            self,
+            request,
+            queryset,
+            lambda o: services.order_cancel(
+                order=o, by=_staff(request), reason="cancelled in the admin"
+            ),
+            "Cancelled",
+        )
 
 
 # The library registers its own (unused) APIKey model; devskyy's keys are UserAPIKey.
@@ -160,7 +307,7 @@ class UserAPIKeyAdmin(admin.ModelAdmin):
                 user=obj.user,
                 name=obj.name,
                 expires_at=obj.expiry_date,
-                created_by=request.user,  # type: ignore[arg-type]
+                created_by=_staff(request),
             )
         except (ValidationError, PermissionDenied) as exc:
             raise _AdminServiceError(exc) from exc
@@ -187,7 +334,7 @@ class UserAPIKeyAdmin(admin.ModelAdmin):
         revoked = 0
         for api_key in queryset.select_related("user"):
             try:
-                services.api_key_revoke(api_key=api_key, revoked_by=request.user)  # type: ignore[arg-type]
+                services.api_key_revoke(api_key=api_key, revoked_by=_staff(request))
                 revoked += 1
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(

@@ -9,11 +9,11 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Upper
 from rest_framework_api_key.models import AbstractAPIKey
 
-from devskyy.models import TimestampedModel, metadata_field
+from devskyy.models import CreatedAtModel, TimestampedModel, metadata_field
 
 
 class UserRole(models.TextChoices):
@@ -261,8 +261,80 @@ class Order(TimestampedModel):
             models.Index(fields=["created_at"], name="orders_created_idx"),
         ]
 
+    # The state machine: pending -> processing -> completed, and pending|processing -> cancelled.
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        OrderStatus.PENDING: frozenset({OrderStatus.PROCESSING, OrderStatus.CANCELLED}),
+        OrderStatus.PROCESSING: frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED}),
+        OrderStatus.COMPLETED: frozenset(),
+        OrderStatus.CANCELLED: frozenset(),
+    }
+
     def __str__(self) -> str:
         return self.order_number
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, frozenset())
+
+
+class OrderLine(CreatedAtModel):
+    """One line of a placed order: a snapshot of the product as it was sold. Later price or name
+    changes of the product never change it; the product may even be deleted (SET NULL)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # ON DELETE SET NULL in the database (migration 0007), like orders.user_id.
+    product = models.ForeignKey(
+        Product, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="order_lines"
+    )
+    sku = models.CharField("SKU", max_length=100)
+    name = models.CharField(max_length=500)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    quantity = models.IntegerField()
+    line_total = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        db_table = "order_lines"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="order_lines_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="order_lines_unit_price_not_negative"
+            ),
+            # The line total is the product of its parts, exactly (numeric arithmetic).
+            models.CheckConstraint(
+                condition=Q(line_total=F("unit_price") * F("quantity")),
+                name="order_lines_total_is_price_times_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"
+
+
+class OrderEvent(CreatedAtModel):
+    """The order's history: who moved it from which state to which, when and why."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    from_status = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001 (placed)
+    to_status = models.CharField(max_length=50, choices=OrderStatus.choices)
+    reason = models.TextField(blank=True, default="", db_default="")
+
+    class Meta:
+        db_table = "order_events"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"], name="order_events_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"
 
 
 class UserAPIKey(AbstractAPIKey):

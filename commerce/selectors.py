@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from commerce.models import Order, Product, User
+from commerce.models import Order, OrderEvent, Product, User
 from devskyy.api.permissions import is_staff
 
 
@@ -16,8 +16,12 @@ def product_list(*, viewer: User) -> QuerySet[Product]:
 
 def order_list(*, viewer: User) -> QuerySet[Order]:
     """Staff see every order; others see their own."""
-    queryset = Order.objects.select_related("user")
+    queryset = Order.objects.prefetch_related("lines")
     return queryset if is_staff(viewer) else queryset.filter(user=viewer)
+
+
+def order_event_list(*, order: Order) -> QuerySet[OrderEvent]:
+    return order.events.order_by("created_at", "id")
 
 
 def user_list(*, viewer: User) -> QuerySet[User]:

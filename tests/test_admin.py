@@ -55,7 +55,7 @@ class _Factory:
 FACTORIES[UserAPIKey] = _Factory(_api_key)
 FACTORIES[IdempotencyRecord] = _Factory(_idempotency_record)
 AUDIT_MODELS = [LLMRoundTableResult, AgentExecution, ToolExecution, IdempotencyRecord]
-EDITABLE_MODELS = [User, Product, Order, RAGDocument]
+EDITABLE_MODELS = [User, Product, RAGDocument]  # orders are placed by order_place (API)
 
 
 def url(model, view, *args):

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from commerce.models import Order, Product, User
+from commerce.models import Order, OrderEvent, OrderLine, Product, User
 from devskyy.api.serializers import JSONObjectField, StrictInputSerializer
 
 INT32_MAX = 2**31 - 1
@@ -65,8 +65,18 @@ class ProductInputSerializer(StrictInputSerializer):
     metadata = JSONObjectField(required=False)
 
 
+class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
+    product = serializers.UUIDField(source="product_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = OrderLine
+        fields = ["sku", "name", "unit_price", "quantity", "line_total", "product"]
+        read_only_fields = fields
+
+
 class OrderSerializer(serializers.ModelSerializer[Order]):
     user = serializers.UUIDField(source="user_id", read_only=True, allow_null=True)
+    lines = OrderLineSerializer(many=True, read_only=True)
 
     class Meta:
         model = Order
@@ -77,8 +87,56 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "status",
             "subtotal",
             "total_price",
+            "lines",
             "metadata",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class OrderItemSerializer(StrictInputSerializer):
+    sku = serializers.CharField(max_length=100)
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+
+
+class OrderPlaceSerializer(StrictInputSerializer):
+    items = OrderItemSerializer(many=True, allow_empty=False, max_length=100)  # type: ignore[call-arg]
+    shipping = JSONObjectField(
+        required=False, default=dict, help_text="Shipping address and options, kept with the order."
+    )
+    payment_method = serializers.CharField(max_length=50)
+
+
+class StaffOrderPlaceSerializer(OrderPlaceSerializer):
+    """Operators may place an order for any user, or a guest order (``"user": null``)."""
+
+    user = serializers.UUIDField(allow_null=True, required=False)
+
+
+class OrderTransitionSerializer(StrictInputSerializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class OrderEventSerializer(serializers.ModelSerializer[OrderEvent]):
+    actor = serializers.UUIDField(source="actor_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = OrderEvent
+        fields = ["from_status", "to_status", "actor", "reason", "created_at"]
+        read_only_fields = fields
+
+
+class UserCreateSerializer(StrictInputSerializer):
+    username = serializers.CharField(max_length=100)
+    email = serializers.EmailField(max_length=255)
+    role = serializers.ChoiceField(choices=User.Role.choices)
+    full_name = serializers.CharField(max_length=255, required=False, allow_null=True)
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Omit (or null) for an unusable password: an agent that only uses API keys.",
+    )

@@ -20,6 +20,8 @@ OPERATOR = "operator"
 ADMIN = "admin"
 STAFF = frozenset({OPERATOR, ADMIN})
 API_USERS = frozenset({AGENT, OPERATOR, ADMIN})
+# Commerce (the catalogue, orders, users/me) is also for customers, with a session.
+SHOPPERS = frozenset({CUSTOMER, AGENT, OPERATOR, ADMIN})
 ADMINS = frozenset({ADMIN})
 
 

@@ -199,6 +199,14 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Commerce -------------------------------------------------------------------------------
+# Money is Decimal throughout, quantized to cents with ROUND_HALF_UP (commerce/money.py).
+COMMERCE_CURRENCY = os.environ.get("COMMERCE_CURRENCY", "USD")
+COMMERCE_TAX_RATE = os.environ.get("COMMERCE_TAX_RATE", "0")  # e.g. "0.0825"
+COMMERCE_SHIPPING_FEE = os.environ.get("COMMERCE_SHIPPING_FEE", "0")  # flat, per order
+COMMERCE_FREE_SHIPPING_FROM = os.environ.get("COMMERCE_FREE_SHIPPING_FROM") or None
+COMMERCE_LOW_STOCK = env_int("COMMERCE_LOW_STOCK", 5)  # the admin's "low stock" filter
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
