@@ -184,7 +184,7 @@ class OrderEventInline(admin.TabularInline):
     can_delete = False
     fields = ("created_at", "from_status", "to_status", "actor", "reason")
     readonly_fields = fields
-    ordering = ("created_at", "id")
+    ordering = ("id",)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 from rest_framework_api_key.models import AbstractAPIKey
 
-from devskyy.models import CreatedAtModel, TimestampedModel, metadata_field
+from devskyy.models import CreatedAtModel, DatabaseNow, TimestampedModel, metadata_field
 
 
 class UserRole(models.TextChoices):
@@ -312,9 +312,15 @@ class OrderLine(CreatedAtModel):
         return f"{self.quantity} x {self.sku}"
 
 
-class OrderEvent(CreatedAtModel):
-    """The order's history: who moved it from which state to which, when and why."""
+class OrderEvent(models.Model):
+    """The order's history: who moved it from which state to which, when and why.
 
+    Numbered by a sequence, so the history keeps its order even within one transaction (where
+    ``now()`` does not move).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(db_default=DatabaseNow(), editable=False)
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
         User,
@@ -330,8 +336,8 @@ class OrderEvent(CreatedAtModel):
 
     class Meta:
         db_table = "order_events"
-        ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["order", "created_at"], name="order_events_order_idx")]
+        ordering = ["id"]
+        indexes = [models.Index(fields=["order", "id"], name="order_events_order_idx")]
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"

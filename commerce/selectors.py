@@ -21,7 +21,7 @@ def order_list(*, viewer: User) -> QuerySet[Order]:
 
 
 def order_event_list(*, order: Order) -> QuerySet[OrderEvent]:
-    return order.events.order_by("created_at", "id")
+    return order.events.order_by("id")
 
 
 def user_list(*, viewer: User) -> QuerySet[User]:

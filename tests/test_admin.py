@@ -217,3 +217,45 @@ def test_big_table_changelist_counts_are_bounded(admin_client, django_assert_max
     with django_assert_max_num_queries(8):
         response = admin_client.get(url(ToolExecution, "changelist"))
     assert response.status_code == 200
+
+
+def test_the_order_page_shows_lines_and_history(operator_client):
+    from commerce.services import order_place
+
+    ProductFactory.create(sku="RING", inventory_quantity=3)
+    order = order_place(user=None, lines=[("RING", 2)], payment_method="card")
+    page = operator_client.get(url(Order, "change", order.pk)).content.decode()
+    assert "RING" in page
+    assert "placed" in page
+
+
+def test_order_actions_call_the_services_and_report_refusals(operator_client):
+    from commerce.services import order_place
+
+    ProductFactory.create(sku="RING", inventory_quantity=3)
+    order = order_place(user=None, lines=[("RING", 2)], payment_method="card")
+    changelist = url(Order, "changelist")
+
+    response = operator_client.post(
+        changelist, {"action": "complete", "_selected_action": [order.pk]}, follow=True
+    )
+    assert any(
+        "Cannot go from 'pending' to 'completed'" in str(m) for m in response.context["messages"]
+    )
+    operator_client.post(changelist, {"action": "cancel", "_selected_action": [order.pk]})
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert Product.objects.get(sku="RING").inventory_quantity == 3
+
+
+def test_product_actions_and_low_stock_filter(operator_client):
+    draft = ProductFactory.create(status="draft", inventory_quantity=2)
+    ProductFactory.create(status="published", inventory_quantity=50)
+    operator_client.post(
+        url(Product, "changelist"), {"action": "publish", "_selected_action": [draft.pk]}
+    )
+    draft.refresh_from_db()
+    assert draft.status == "published"
+    low = operator_client.get(url(Product, "changelist"), {"stock": "low"})
+    assert list(low.context["cl"].result_list) == [draft]
+    assert "USD" in low.content.decode()
