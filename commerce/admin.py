@@ -43,7 +43,23 @@ class UserEditForm(UserChangeForm):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Operators see users; only admins add, change or delete them (``User.has_perm``)."""
+    """Operators see users and create customers and agents; only admins create staff, change
+    or delete accounts (``User.has_perm``)."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not _staff(request).is_superuser:
+            return False  # operators view existing accounts; admins edit them
+        return super().has_change_permission(request, obj)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None and not _staff(request).is_superuser:
+            allowed = User.OPERATOR_CREATABLE_ROLES
+            role = form.base_fields["role"]
+            role.choices = [c for c in role.choices if c[0] in allowed]  # type: ignore[attr-defined]
+        return form
 
     form = UserEditForm
     add_form = UserCreationForm

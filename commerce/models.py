@@ -80,9 +80,12 @@ class User(AbstractBaseUser, TimestampedModel):
     Role = UserRole
 
     STAFF_ROLES: ClassVar[frozenset[str]] = frozenset({UserRole.OPERATOR, UserRole.ADMIN})
-    # Operators run the system but do not manage accounts.
-    ADMIN_ONLY_PERMISSIONS: ClassVar[frozenset[str]] = frozenset(
-        {"commerce.add_user", "commerce.change_user", "commerce.delete_user"}
+    # Operators run the system and create customer and agent accounts; only admins delete
+    # accounts, and commerce.admin.UserAdmin lets only admins edit an existing account or create
+    # a staff one. (Django's admin needs the change permission to show its add-user form.)
+    ADMIN_ONLY_PERMISSIONS: ClassVar[frozenset[str]] = frozenset({"commerce.delete_user"})
+    OPERATOR_CREATABLE_ROLES: ClassVar[frozenset[str]] = frozenset(
+        {UserRole.CUSTOMER, UserRole.AGENT}
     )
 
     email = models.EmailField(max_length=255)

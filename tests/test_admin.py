@@ -110,14 +110,37 @@ def test_audit_tables_are_read_only_even_for_admins(admin_client, model):
     assert 'name="_save"' not in change_page
 
 
-def test_operator_sees_users_but_cannot_add_or_change_them(operator_client):
+def test_operator_creates_customers_and_agents_but_cannot_change_users(operator_client):
     user = UserFactory.create()
     assert operator_client.get(url(User, "changelist")).status_code == 200
-    assert operator_client.get(url(User, "add")).status_code == 403
     response = operator_client.post(url(User, "change", user.pk), {"username": "renamed"})
     assert response.status_code == 403
     user.refresh_from_db()
     assert user.username != "renamed"
+
+    form = {
+        "username": "newbot",
+        "email": "newbot@example.com",
+        "usable_password": "true",
+        "password1": "a long enough passphrase",
+        "password2": "a long enough passphrase",
+    }
+    assert operator_client.post(url(User, "add"), {**form, "role": "agent"}).status_code == 302
+    assert User.objects.get(username="newbot").role == "agent"
+    refused = operator_client.post(
+        url(User, "add"), {**form, "username": "boss", "email": "boss@example.com", "role": "admin"}
+    )
+    assert refused.status_code == 200
+    assert "role" in refused.context["adminform"].form.errors
+    assert not User.objects.filter(username="boss").exists()
+
+
+def test_logging_in_records_last_login(client):
+    user = UserFactory.create(username="opsy2", role="operator")
+    assert user.last_login is None
+    client.post(reverse("admin:login"), {"username": "opsy2", "password": TEST_PASSWORD})
+    user.refresh_from_db()
+    assert user.last_login is not None
 
 
 def test_operator_can_add_a_product(operator_client):

@@ -41,7 +41,7 @@ def test_str_and_repr_never_show_the_password_hash():
 
 
 @pytest.mark.parametrize(
-    ("role", "is_staff", "is_superuser", "can_view_orders", "can_change_users"),
+    ("role", "is_staff", "is_superuser", "can_view_orders", "can_delete_users"),
     [
         ("customer", False, False, False, False),
         ("agent", False, False, False, False),
@@ -50,13 +50,13 @@ def test_str_and_repr_never_show_the_password_hash():
     ],
 )
 def test_role_decides_admin_access_and_permissions(
-    role, is_staff, is_superuser, can_view_orders, can_change_users
+    role, is_staff, is_superuser, can_view_orders, can_delete_users
 ):
     user = UserFactory.create(role=role)
     assert user.is_staff is is_staff
     assert user.is_superuser is is_superuser
     assert user.has_perm("commerce.view_order") is can_view_orders
-    assert user.has_perm("commerce.change_user") is can_change_users
+    assert user.has_perm("commerce.delete_user") is can_delete_users
     assert user.has_perm("commerce.view_user") is is_staff
     assert user.has_module_perms("commerce") is is_staff
 
