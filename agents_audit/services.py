@@ -125,6 +125,22 @@ def _same(existing: Any, wanted: Mapping[str, Any]) -> bool:
     return all(getattr(existing, name) == value for name, value in wanted.items())
 
 
+def _create_once(model: Any, key_field: str, key: str, wanted: dict[str, Any]) -> tuple[Any, bool]:
+    """Insert a row under a natural key, idempotently: ``(row, True)`` if this call created it,
+    ``(existing, False)`` if the same row was already there, ``Conflict`` if a different one is.
+    """
+    try:
+        with transaction.atomic():
+            return model.objects.create(**{key_field: key}, **wanted), True
+    except IntegrityError:
+        # Someone (maybe this caller's earlier, timed-out attempt) holds the key; the unique
+        # constraint made us wait for their commit, so the row is visible now.
+        existing = model.objects.filter(**{key_field: key}).first()
+        if existing is not None and _same(existing, wanted):
+            return existing, False
+        raise Conflict(f"{key_field} '{key}' is already used by another record.") from None
+
+
 def agent_execution_start(
     *,
     user: User | None,
@@ -144,18 +160,7 @@ def agent_execution_start(
         "prompt": prompt,
         "metadata": dict(metadata or {}),
     }
-    try:
-        with transaction.atomic():
-            return AgentExecution.objects.create(execution_id=execution_id, **wanted), True
-    except IntegrityError:
-        # Someone (maybe this caller's earlier, timed-out attempt) holds the key; the unique
-        # constraint made us wait for their commit, so the row is visible now.
-        existing = AgentExecution.objects.filter(execution_id=execution_id).first()
-        if existing is not None and _same(existing, wanted):
-            return existing, False
-        raise Conflict(
-            f"execution_id '{execution_id}' is already used by another execution."
-        ) from None
+    return _create_once(AgentExecution, "execution_id", execution_id, wanted)
 
 
 @transaction.atomic
@@ -240,11 +245,4 @@ def round_table_result_record(
         "winner_response": winner_response,
         "metadata": dict(metadata or {}),
     }
-    try:
-        with transaction.atomic():
-            return LLMRoundTableResult.objects.create(result_id=result_id, **wanted), True
-    except IntegrityError:
-        existing = LLMRoundTableResult.objects.filter(result_id=result_id).first()
-        if existing is not None and _same(existing, wanted):
-            return existing, False
-        raise Conflict(f"result_id '{result_id}' is already used by another result.") from None
+    return _create_once(LLMRoundTableResult, "result_id", result_id, wanted)
