@@ -97,3 +97,17 @@ def test_a_caller_over_the_rate_gets_a_429_with_retry_after(agent_client, monkey
     assert response.status_code == 429
     assert response.json()["code"] == "throttled"
     assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("size", [3, 40])
+def test_round_table_and_user_lists_run_a_constant_number_of_queries(
+    admin_api, admin_user, size, django_assert_num_queries
+):
+    from tests.commerce.factories import UserFactory
+
+    LLMRoundTableResultFactory.create_batch(size, user=admin_user)
+    UserFactory.create_batch(size)
+    with django_assert_num_queries(2):
+        assert len(admin_api.get("/api/v1/round-table-results/").json()["results"]) == size
+    with django_assert_num_queries(2):
+        assert len(admin_api.get("/api/v1/users/?page_size=200").json()["results"]) >= size
