@@ -83,14 +83,19 @@ def test_database_url_and_pool_settings_are_honoured(monkeypatch):
     assert config["CONN_MAX_AGE"] == 120
 
 
-@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="runs on DATABASE_URL's server")
-def test_without_database_url_the_embedded_server_is_used_over_a_unix_socket():
+def test_the_server_is_database_url_s_or_else_the_embedded_one_over_a_unix_socket():
+    import dj_database_url
+
     from devskyy import embedded_db
 
     db = settings.DATABASES["default"]
-    assert db["HOST"].startswith("/")
-    assert Path(db["HOST"]).is_dir()
-    assert embedded_db.PGDATA.joinpath("PG_VERSION").read_text().startswith("18")
+    if os.environ.get("DATABASE_URL"):
+        configured = dj_database_url.parse(os.environ["DATABASE_URL"])
+        assert (db["HOST"], db["NAME"]) == (configured["HOST"], configured["NAME"])
+    else:
+        assert db["HOST"].startswith("/")
+        assert Path(db["HOST"]).is_dir()
+        assert embedded_db.PGDATA.joinpath("PG_VERSION").read_text().startswith("18")
 
 
 def test_production_collects_static_files_for_the_admin_and_the_api_docs(tmp_path):

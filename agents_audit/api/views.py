@@ -26,6 +26,20 @@ BULK_MAX_ITEMS = 1000
 WRITERS = frozenset({AGENT, *STAFF})
 
 
+def _record_once(
+    request: Request, input_serializer: type, service: Any, output_serializer: type
+) -> Response:
+    """A create that is idempotent on a natural key: 201 when this request created the record,
+    200 with the existing one when the same body came before (the service raises 409 else)."""
+    data = input_serializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    record, created = service(user=caller(request), **data.validated_data)
+    return Response(
+        output_serializer(record).data,
+        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
+
+
 class ToolExecutionViewSet(ReadOnlyModelViewSet):
     """Tool calls, traced by ``correlation_id``. Agents see the ones they recorded."""
 
@@ -124,14 +138,11 @@ class AgentExecutionViewSet(ReadOnlyModelViewSet):
     )
     @idempotent
     def create(self, request: Request) -> Response:
-        data = s.AgentExecutionStartSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        execution, created = services.agent_execution_start(
-            user=caller(request), **data.validated_data
-        )
-        return Response(
-            s.AgentExecutionSerializer(execution).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        return _record_once(
+            request,
+            s.AgentExecutionStartSerializer,
+            services.agent_execution_start,
+            s.AgentExecutionSerializer,
         )
 
     def _end(self, request: Request, serializer_class: type, service: Any) -> Response:
@@ -182,14 +193,11 @@ class RoundTableResultViewSet(ReadOnlyModelViewSet):
     )
     @idempotent
     def create(self, request: Request) -> Response:
-        data = s.RoundTableResultInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result, created = services.round_table_result_record(
-            user=caller(request), **data.validated_data
-        )
-        return Response(
-            s.RoundTableResultSerializer(result).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        return _record_once(
+            request,
+            s.RoundTableResultInputSerializer,
+            services.round_table_result_record,
+            s.RoundTableResultSerializer,
         )
 
     @extend_schema(
