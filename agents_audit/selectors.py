@@ -11,13 +11,12 @@ from django.db.models import QuerySet
 from agents_audit.api.serializers import ToolExecutionSerializer
 from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
 from commerce.models import User
-from devskyy.api.permissions import is_staff
 from devskyy.api.sql_json import KeysetListSQL
 
 
 def tool_execution_visibility(*, viewer: User) -> dict[str, Any]:
     """Operators and admins see every tool execution; an agent sees the ones it recorded."""
-    return {} if is_staff(viewer) else {"user_id__exact": viewer.pk}
+    return {} if viewer.is_staff else {"user_id__exact": viewer.pk}
 
 
 def tool_execution_list(*, viewer: User) -> QuerySet[ToolExecution]:
@@ -38,12 +37,12 @@ def tool_execution_page(*, viewer: User, lookups: dict[str, Any]) -> Any:
 
 def agent_execution_list(*, viewer: User) -> QuerySet[AgentExecution]:
     queryset = AgentExecution.objects.all()
-    return queryset if is_staff(viewer) else queryset.filter(user=viewer)
+    return queryset if viewer.is_staff else queryset.filter(user=viewer)
 
 
 def round_table_result_list(*, viewer: User) -> QuerySet[LLMRoundTableResult]:
     queryset = LLMRoundTableResult.objects.all()
-    return queryset if is_staff(viewer) else queryset.filter(user=viewer)
+    return queryset if viewer.is_staff else queryset.filter(user=viewer)
 
 
 LEADERBOARD_SQL = """
@@ -78,7 +77,7 @@ def round_table_leaderboard(
 ) -> list[dict[str, Any]]:
     """Per provider: competitions entered, wins, win rate and mean score, computed in SQL over
     the results the viewer may see (optionally one task category)."""
-    params = {"category": task_category, "user_id": None if is_staff(viewer) else viewer.pk}
+    params = {"category": task_category, "user_id": None if viewer.is_staff else viewer.pk}
     with connection.cursor() as cursor:
         cursor.execute(LEADERBOARD_SQL, params)
         rows = cursor.fetchall()

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 
 from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
 from commerce.models import User
-from devskyy.api.exceptions import Conflict, InvalidTransition
+from devskyy.errors import Conflict, InvalidTransition
 
 TOOL_EXECUTION_COPY_COLUMNS = (
     "correlation_id",

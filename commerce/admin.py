@@ -12,12 +12,12 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from rest_framework.exceptions import APIException
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from commerce import services
 from commerce.models import Order, OrderEvent, OrderLine, Product, User, UserAPIKey
 from devskyy.admin import BoundedCountPaginator, TimestampsReadOnlyMixin
+from devskyy.errors import DomainError
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -60,6 +60,22 @@ class UserAdmin(DjangoUserAdmin):
             role = form.base_fields["role"]
             role.choices = [c for c in role.choices if c[0] in allowed]  # type: ignore[attr-defined]
         return form
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new account goes through the service, like one made by the API or a command (the
+        # form has already run the same password validators, so errors show on the form).
+        usable = form.cleaned_data.get("usable_password") not in (False, "false")
+        created = services.user_create(
+            username=obj.username,
+            email=obj.email,
+            role=obj.role,
+            password=form.cleaned_data.get("password1") if usable else None,
+        )
+        obj.pk, obj.password = created.pk, created.password
+        obj._state.adding = False
 
     form = UserEditForm
     add_form = UserCreationForm
@@ -143,8 +159,8 @@ def _run_service(
         try:
             service(obj, **kwargs)
             done += 1
-        except (APIException, ValidationError, PermissionDenied) as exc:
-            detail = getattr(exc, "detail", None) or "; ".join(getattr(exc, "messages", [str(exc)]))
+        except (DomainError, ValidationError, PermissionDenied) as exc:
+            detail = "; ".join(_messages(exc))
             model_admin.message_user(request, f"{obj}: {detail}", level=messages.ERROR)
     if done:
         model_admin.message_user(request, f"{label}: {done} done.")
@@ -367,4 +383,6 @@ class _AdminServiceError(Exception):
 def _messages(exc: BaseException | None) -> list[str]:
     if isinstance(exc, ValidationError):
         return exc.messages
+    if isinstance(exc, DomainError):
+        return [exc.message]
     return [str(exc) or "Not allowed."]

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from devskyy.api.exceptions import DomainError
+from devskyy.errors import DomainError
 
 
 class InsufficientStock(DomainError):
-    """Not enough stock for a line; the body names the SKU and what is available."""
+    """Not enough stock for a line; the error body names the SKU, what was asked and what is
+    available."""
 
-    default_code = "insufficient_stock"
-    default_detail = "Not enough stock."
+    code = "insufficient_stock"
+    default_message = "Not enough stock."
 
     def __init__(self, *, sku: str, requested: int, available: int) -> None:
-        super().__init__(
-            f"Only {available} of '{sku}' in stock; {requested} requested.",
-        )
+        super().__init__(f"Only {available} of '{sku}' in stock; {requested} requested.")
         self.sku, self.requested, self.available = sku, requested, available
 
-    def as_dict(self) -> dict[str, Any]:
+    def extra(self) -> dict[str, Any]:
         return {"sku": self.sku, "requested": self.requested, "available": self.available}

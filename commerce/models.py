@@ -79,7 +79,16 @@ class User(AbstractBaseUser, TimestampedModel):
 
     Role = UserRole
 
+    # The role vocabulary's groups, used by the API's declarative role maps
+    # (``roles = {"list": User.API_ROLES, ...}``) and by the rules below.
     STAFF_ROLES: ClassVar[frozenset[str]] = frozenset({UserRole.OPERATOR, UserRole.ADMIN})
+    ADMIN_ROLES: ClassVar[frozenset[str]] = frozenset({UserRole.ADMIN})
+    # Who may authenticate with an API key (a customer shops with a session).
+    API_ROLES: ClassVar[frozenset[str]] = frozenset(
+        {UserRole.AGENT, UserRole.OPERATOR, UserRole.ADMIN}
+    )
+    # The catalogue, orders and users/me are also for customers.
+    SHOPPER_ROLES: ClassVar[frozenset[str]] = frozenset(UserRole.values)
     # Operators run the system and create customer and agent accounts; only admins delete
     # accounts, and commerce.admin.UserAdmin lets only admins edit an existing account or create
     # a staff one. (Django's admin needs the change permission to show its add-user form.)
@@ -141,12 +150,10 @@ class User(AbstractBaseUser, TimestampedModel):
         return self.is_active and self.role == self.Role.ADMIN
 
     @property
-    def is_operator(self) -> bool:
-        return self.is_active and self.role == self.Role.OPERATOR
-
-    @property
-    def is_agent(self) -> bool:
-        return self.is_active and self.role == self.Role.AGENT
+    def can_use_api(self) -> bool:
+        """May authenticate with an API key (checked on every request: a demoted agent's keys
+        stop working at once)."""
+        return self.is_active and self.role in self.API_ROLES
 
     def has_perm(self, perm: str, obj: object = None) -> bool:
         if not self.is_staff:

@@ -15,15 +15,18 @@ from agents_audit import selectors, services
 from agents_audit.api import serializers as s
 from agents_audit.filters import AgentExecutionFilter, RoundTableResultFilter, ToolExecutionFilter
 from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from commerce.api.authentication import caller
+from commerce.models import User
 from devskyy.api.filters import parse_lookups
 from devskyy.api.idempotency import idempotent
 from devskyy.api.pagination import KeysetPagination
-from devskyy.api.permissions import AGENT, API_USERS, STAFF, caller
 from devskyy.api.serializers import represent
 from devskyy.api.viewsets import ReadOnlyModelViewSet
 
 BULK_MAX_ITEMS = 1000
-WRITERS = frozenset({AGENT, *STAFF})
+# Agents and staff write the audit trail; customers have no API access at all.
+WRITERS = User.API_ROLES
+READERS = User.API_ROLES
 
 
 def _record_once(
@@ -46,7 +49,7 @@ class ToolExecutionViewSet(ReadOnlyModelViewSet):
     queryset = ToolExecution.objects.none()  # the model, for the schema; rows: get_queryset
     serializer_class = s.ToolExecutionSerializer
     filterset_class = ToolExecutionFilter
-    roles = {"list": API_USERS, "retrieve": API_USERS, "create": WRITERS, "bulk": WRITERS}
+    roles = {"list": READERS, "retrieve": READERS, "create": WRITERS, "bulk": WRITERS}
 
     def get_queryset(self) -> Any:
         return selectors.tool_execution_list(viewer=caller(self.request))
@@ -116,8 +119,8 @@ class AgentExecutionViewSet(ReadOnlyModelViewSet):
     lookup_field = "execution_id"
     lookup_value_regex = r"[^/]{1,100}"
     roles = {
-        "list": API_USERS,
-        "retrieve": API_USERS,
+        "list": READERS,
+        "retrieve": READERS,
         "create": WRITERS,
         "complete": WRITERS,
         "fail": WRITERS,
@@ -177,7 +180,7 @@ class RoundTableResultViewSet(ReadOnlyModelViewSet):
     filterset_class = RoundTableResultFilter
     lookup_field = "result_id"
     lookup_value_regex = r"[^/]{1,100}"
-    roles = {"list": API_USERS, "retrieve": API_USERS, "leaderboard": API_USERS, "create": WRITERS}
+    roles = {"list": READERS, "retrieve": READERS, "leaderboard": READERS, "create": WRITERS}
 
     def get_queryset(self) -> Any:
         return selectors.round_table_result_list(viewer=caller(self.request))

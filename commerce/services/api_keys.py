@@ -9,14 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from commerce import api_key_cache
 from commerce.models import User, UserAPIKey
-from devskyy.api.authentication import APIKeyAuthentication
-
-API_ROLES = frozenset({User.Role.AGENT, User.Role.OPERATOR, User.Role.ADMIN})
 
 
 def _check_key_grant(*, user: User, created_by: User | None) -> None:
-    if user.role not in API_ROLES:
+    """Who may hold a key, and who may hand one out."""
+    if user.role not in User.API_ROLES:
         raise ValidationError({"user": [f"A {user.role} has no API access."]})
     if not user.is_active:
         raise ValidationError({"user": ["This user is inactive."]})
@@ -26,6 +25,18 @@ def _check_key_grant(*, user: User, created_by: User | None) -> None:
     # admin would be an escalation.
     if not created_by.is_staff or (user.role != User.Role.AGENT and user.pk != created_by.pk):
         raise PermissionDenied("Operators may create keys only for agents and for themselves.")
+
+
+def _check_key_revoke(*, owner: User, revoked_by: User | None) -> None:
+    """Who may take a key away. Unlike granting, revoking never depends on the owner's current
+    role or state: a key whose owner was demoted or deactivated must still be revocable."""
+    if revoked_by is None or revoked_by.is_superuser:
+        return
+    if not revoked_by.is_staff:
+        raise PermissionDenied("Only staff may revoke API keys.")
+    # Operators manage the keys of non-staff accounts and their own, as when granting.
+    if owner.role in User.STAFF_ROLES and owner.pk != revoked_by.pk:
+        raise PermissionDenied("Operators may revoke keys only of non-staff users and their own.")
 
 
 @transaction.atomic
@@ -46,13 +57,13 @@ def api_key_create(
 
 @transaction.atomic
 def api_key_revoke(*, api_key: UserAPIKey, revoked_by: User | None = None) -> UserAPIKey:
-    """Revoke a key for good (the library refuses to un-revoke)."""
-    if revoked_by is not None:
-        _check_key_grant(user=api_key.user, created_by=revoked_by)
-    api_key = UserAPIKey.objects.select_for_update().get(pk=api_key.pk)
+    """Revoke a key for good (the library refuses to un-revoke). ``revoked_by=None`` means a
+    trusted caller (a management command)."""
+    api_key = UserAPIKey.objects.select_for_update().select_related("user").get(pk=api_key.pk)
+    _check_key_revoke(owner=api_key.user, revoked_by=revoked_by)
     if not api_key.revoked:
         api_key.revoked = True
         api_key.save(update_fields=["revoked"])
     # This process forgets at once; others within API_KEY_CACHE_SECONDS.
-    transaction.on_commit(APIKeyAuthentication.forget_all)
+    transaction.on_commit(api_key_cache.clear)
     return api_key

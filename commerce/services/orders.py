@@ -19,12 +19,11 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
-from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from commerce.errors import InsufficientStock
 from commerce.models import Order, OrderEvent, OrderLine, Product, User
 from commerce.money import MAX_AMOUNT, order_totals
-from devskyy.api.exceptions import InvalidTransition
+from devskyy.errors import FieldError, InvalidInput, InvalidTransition, NotPermitted
 
 ORDER_NUMBER_FORMAT = "ORD-{:06d}"  # ORD-000123; wider once past a million orders
 MAX_LINES = 100
@@ -36,30 +35,30 @@ def _order_number() -> str:
         return ORDER_NUMBER_FORMAT.format(cursor.fetchone()[0])
 
 
-def _line_errors(errors: dict[int, dict[str, list[ErrorDetail]]]) -> ValidationError:
+def _line_errors(errors: dict[int, dict[str, list[FieldError]]]) -> InvalidInput:
     """Errors keyed like the API's: ``{"items": {"<index>": {"<field>": [...]}}}``."""
-    return ValidationError({"items": {str(i): fields for i, fields in errors.items()}})
+    return InvalidInput({"items": {str(i): fields for i, fields in errors.items()}})
 
 
 def _validate_lines(lines: Sequence[tuple[str, int]]) -> dict[str, int]:
     if not lines:
-        raise ValidationError(
-            {"items": [ErrorDetail("An order needs at least one item.", code="empty")]}
+        raise InvalidInput(
+            {"items": [FieldError("An order needs at least one item.", code="empty")]}
         )
     if len(lines) > MAX_LINES:
-        raise ValidationError(
-            {"items": [ErrorDetail(f"At most {MAX_LINES} items per order.", code="max_length")]}
+        raise InvalidInput(
+            {"items": [FieldError(f"At most {MAX_LINES} items per order.", code="max_length")]}
         )
     wanted: dict[str, int] = {}
-    errors: dict[int, dict[str, list[ErrorDetail]]] = {}
+    errors: dict[int, dict[str, list[FieldError]]] = {}
     for index, (sku, quantity) in enumerate(lines):
         if sku in wanted:
             errors.setdefault(index, {})["sku"] = [
-                ErrorDetail(f"'{sku}' is already in this order; merge the lines.", code="duplicate")
+                FieldError(f"'{sku}' is already in this order; merge the lines.", code="duplicate")
             ]
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
             errors.setdefault(index, {})["quantity"] = [
-                ErrorDetail("The quantity must be a whole number of 1 or more.", code="min_value")
+                FieldError("The quantity must be a whole number of 1 or more.", code="min_value")
             ]
         wanted[sku] = quantity
     if errors:
@@ -81,14 +80,14 @@ def order_place(
     Locks the products in primary-key order, checks and decrements their stock, snapshots every
     line (sku, name, unit price, quantity, line total), computes the totals in Decimal and gives
     the order the next number of the ``orders_order_number_seq`` sequence. Raises
-    ``ValidationError`` for bad lines or unknown/unpublished products, ``InsufficientStock`` when
+    ``InvalidInput`` for bad lines or unknown/unpublished products, ``InsufficientStock`` when
     a line asks for more than is left; nothing is written then.
     """
     wanted = _validate_lines(lines)
     products = list(Product.objects.select_for_update().filter(sku__in=list(wanted)).order_by("pk"))
     by_sku = {product.sku: product for product in products}
     errors = {
-        index: {"sku": [ErrorDetail(f"No product '{sku}' is for sale.", code="not_for_sale")]}
+        index: {"sku": [FieldError(f"No product '{sku}' is for sale.", code="not_for_sale")]}
         for index, (sku, _) in enumerate(lines)
         if sku not in by_sku or by_sku[sku].status != Product.Status.PUBLISHED
     }
@@ -116,8 +115,8 @@ def order_place(
         )
     totals = order_totals(line["line_total"] for line in snapshots)
     if totals.total > MAX_AMOUNT:
-        raise ValidationError(
-            {"items": [ErrorDetail("The order total is too large.", code="max_value")]}
+        raise InvalidInput(
+            {"items": [FieldError("The order total is too large.", code="max_value")]}
         )
 
     for product in products:  # primary-key order, under the locks taken above
@@ -193,12 +192,21 @@ def order_complete(*, order: Order, by: User | None, reason: str = "") -> Order:
 def order_cancel(*, order: Order, by: User | None, reason: str = "") -> Order:
     """pending|processing -> cancelled, putting every line's quantity back in stock.
 
-    The state is checked under the order's lock, so the stock comes back exactly once however
-    many cancellations race. Products are locked in primary-key order (see the module's rules).
+    Who may cancel when: staff (and ``by=None``, the system) cancel pending or processing orders;
+    the order's owner cancels it only while it is pending (``NotPermitted`` otherwise), and
+    nobody else may. Both the state and this rule are checked under the order's lock, so a
+    cancellation racing ``order_mark_processing`` sees the state the other left, and the stock
+    comes back exactly once however many cancellations race. Products are locked in primary-key
+    order (see the module's rules).
     """
     order = _lock(order)
     if not order.can_transition_to(Order.Status.CANCELLED):
         raise InvalidTransition(current=order.status, target=Order.Status.CANCELLED)
+    if by is not None and not by.is_staff:
+        if order.user_id is None or order.user_id != by.pk:
+            raise NotPermitted("Only the order's owner or an operator may cancel it.")
+        if order.status != Order.Status.PENDING:
+            raise NotPermitted("Only an operator can cancel an order once it is processing.")
     returned: dict[Any, int] = {}
     for line in order.lines.exclude(product=None):
         returned[line.product_id] = returned.get(line.product_id, 0) + line.quantity

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from commerce.models import Product
-from devskyy.api.exceptions import InvalidTransition
+from devskyy.errors import InvalidTransition
 
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 MAX_TAGS = 20

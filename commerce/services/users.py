@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from commerce.models import User
@@ -15,8 +17,16 @@ def user_create(
 ) -> User:
     """Create a user with a hashed (Argon2) password; ``password=None`` makes it unusable.
 
-    Raises ``django.core.exceptions.ValidationError`` for a bad or duplicate username/email/role.
+    The password must pass ``AUTH_PASSWORD_VALIDATORS`` (length, common, numeric, too similar to
+    the username/email/name). Raises ``django.core.exceptions.ValidationError`` for a weak
+    password or a bad or duplicate username/email/role; nothing is written then.
     """
+    if password is not None:
+        candidate = User(username=username, email=email, full_name=full_name, role=role)
+        try:
+            validate_password(password, candidate)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.error_list}) from None
     return User.objects.create_user(
         username=username, email=email, password=password, role=role, full_name=full_name
     )

@@ -21,33 +21,9 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from devskyy.errors import DomainError, FieldError, InvalidInput
+
 logger = logging.getLogger(__name__)
-
-
-class DomainError(exceptions.APIException):
-    """Base for errors that a domain service raises; views let them through unchanged."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The request conflicts with the current state."
-
-
-class Conflict(DomainError):
-    default_code = "conflict"
-    default_detail = "A different record already exists under this key."
-
-
-class InvalidTransition(DomainError):
-    default_code = "invalid_transition"
-
-    def __init__(self, *, current: str, target: str) -> None:
-        super().__init__(f"Cannot go from '{current}' to '{target}'.")
-
-
-class VersionMismatch(DomainError):
-    status_code = status.HTTP_412_PRECONDITION_FAILED  # type: ignore[assignment]
-    default_code = "version_mismatch"
-    default_detail = "The record changed since you read it."
 
 
 class IdempotencyKeyReused(exceptions.APIException):
@@ -96,21 +72,59 @@ def error_body(exc: exceptions.APIException) -> dict[str, Any]:
     return {"code": code if isinstance(code, str) else exc.default_code, "detail": str(detail)}
 
 
+class DomainAPIException(exceptions.APIException):
+    """A service's ``DomainError`` as DRF sees it: its status, code, message and extra fields."""
+
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.message, error.code)
+        self.status_code = error.status
+        self.default_code = error.code
+        self.extra = error.extra()
+
+
+def _error_tree(tree: Any) -> Any:
+    """An ``InvalidInput`` error tree as DRF's detail: FieldErrors become ErrorDetails."""
+    if isinstance(tree, FieldError):
+        return exceptions.ErrorDetail(tree.message, code=tree.code)
+    if isinstance(tree, dict):
+        return {key: _error_tree(value) for key, value in tree.items()}
+    return [_error_tree(item) for item in tree]
+
+
+def _django_validation_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+    """Django's ValidationError (models' full_clean, validators) with each message's code."""
+
+    def details(errors: list[DjangoValidationError]) -> list[exceptions.ErrorDetail]:
+        return [
+            exceptions.ErrorDetail(message, code=error.code or "invalid")
+            for error in errors
+            for message in error.messages
+        ]
+
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(
+            {field: details(errors) for field, errors in exc.error_dict.items()}
+        )
+    return exceptions.ValidationError({"non_field_errors": details(exc.error_list)})
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, Http404):
+    if isinstance(exc, InvalidInput):
+        exc = exceptions.ValidationError(_error_tree(exc.errors))
+    elif isinstance(exc, DomainError):
+        exc = DomainAPIException(exc)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, DjangoValidationError):
         # A service's validation (models' full_clean and friends): field-keyed like DRF's.
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
+        exc = _django_validation_error(exc)
     elif isinstance(exc, IntegrityError):
         # A service's friendly check lost a race to the database's constraint: the constraint
         # wins, the transaction is rolled back, and the caller hears a conflict, not a 500.
         logger.info("integrity error turned into 409: %s", exc)
-        exc = Conflict("The request conflicts with existing data.")
+        exc = DomainAPIException(DomainError("The request conflicts with existing data."))
     elif isinstance(exc, DataError):
         logger.info("data error turned into 400: %s", exc)
         exc = exceptions.ValidationError(
@@ -134,4 +148,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     from rest_framework.views import set_rollback  # not at import: views imports our parser
 
     set_rollback()
-    return Response(error_body(exc), status=exc.status_code, headers=headers)
+    body = error_body(exc)
+    body.update(getattr(exc, "extra", None) or {})
+    return Response(body, status=exc.status_code, headers=headers)

@@ -141,10 +141,3 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
         return response
 
     return wrapper
-
-
-def idempotency_records_purge(*, older_than: timedelta | None = None) -> int:
-    """Delete records past their time to live; return how many."""
-    age = older_than or timedelta(hours=settings.API_IDEMPOTENCY_TTL_HOURS)
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - age).delete()
-    return deleted

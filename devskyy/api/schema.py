@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
@@ -75,17 +74,3 @@ class AutoSchema(SpectacularAutoSchema):
                 )
             )
         return parameters
-
-
-class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "devskyy.api.authentication.APIKeyAuthentication"
-    name = "ApiKeyAuth"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "`Api-Key <key>`; create keys with `manage.py create_api_key` or in "
-            "the admin.",
-        }

@@ -158,7 +158,7 @@ API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
 
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "devskyy.api.authentication.APIKeyAuthentication",
+        "commerce.api.authentication.APIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["devskyy.api.permissions.RolePermission"],

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from devskyy.api.permissions import API_USERS, caller
+from commerce.models import User
 from devskyy.api.viewsets import ReadOnlyModelViewSet
 from knowledge import selectors
 from knowledge.api.serializers import RAGDocumentSerializer
@@ -16,7 +16,7 @@ class RAGDocumentViewSet(ReadOnlyModelViewSet):
     queryset = RAGDocument.objects.none()  # the model, for the schema; rows: get_queryset
     serializer_class = RAGDocumentSerializer
     filterset_class = RAGDocumentFilter
-    roles = {"list": API_USERS, "retrieve": API_USERS}
+    roles = {"list": User.API_ROLES, "retrieve": User.API_ROLES}
 
     def get_queryset(self) -> Any:
-        return selectors.document_chunk_list(viewer=caller(self.request))
+        return selectors.document_chunk_list()

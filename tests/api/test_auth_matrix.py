@@ -1,8 +1,9 @@
 """Every route x every kind of caller, against a table kept here.
 
-Callers: no credentials, a wrong key, a revoked key, an expired key, agent A, agent B, a customer
-(with a key it should never have been able to get, made directly in the database), an operator,
-an admin. Objects used in detail routes belong to agent A.
+Callers: no credentials, a wrong key, a revoked key, an expired key, a customer's key (one it
+should never have been able to get, made directly in the database: refused like a wrong key,
+because the owner's role has no API access), agent A, agent B, a customer logged in with a
+session, an operator, an admin. Objects used in detail routes belong to agent A.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ CALLERS = [
     "bad_key",
     "revoked",
     "expired",
+    "customer_key",
     "customer",
     "agent_a",
     "agent_b",
@@ -40,7 +42,7 @@ CALLERS = [
 ]
 
 # route -> expected status per caller (in CALLERS order). 401 for every failed authentication.
-A = [401, 401, 401, 401]  # anonymous, bad, revoked, expired
+A = [401, 401, 401, 401, 401]  # anonymous, bad, revoked, expired, customer's key
 MATRIX = {
     ("get", "/api/v1/products/"): [*A, 200, 200, 200, 200, 200],
     ("get", "/api/v1/products/{product}/"): [*A, 200, 200, 200, 200, 200],
@@ -121,6 +123,10 @@ def client_for(caller: str, users: dict) -> APIClient:
         client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
         return client
     if caller == "customer":
+        client = APIClient()
+        client.force_login(users["customer"])
+        return client
+    if caller == "customer_key":
         # Customers cannot be given keys through the service; forge one to prove the role check.
         _, key = UserAPIKey.objects.create_key(user=users["customer"], name="forged")
         client = APIClient()

@@ -15,7 +15,7 @@ from django.db import connection
 from commerce.errors import InsufficientStock
 from commerce.models import Order, OrderEvent, Product
 from commerce.services import order_cancel, order_complete, order_mark_processing, order_place
-from devskyy.api.exceptions import InvalidTransition
+from devskyy.errors import InvalidTransition
 from tests.commerce.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

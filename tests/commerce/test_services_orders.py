@@ -9,12 +9,11 @@ import pytest
 from django.db import models as dj_models
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.exceptions import ValidationError
 
 from commerce.errors import InsufficientStock
 from commerce.models import Order, OrderEvent, OrderLine, Product
 from commerce.services import order_cancel, order_complete, order_mark_processing, order_place
-from devskyy.api.exceptions import InvalidTransition
+from devskyy.errors import InvalidInput, InvalidTransition
 from tests.commerce.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,9 +95,9 @@ def test_a_guest_order_has_no_user(ring):
 )
 def test_bad_lines_are_rejected_and_nothing_is_written(ring, lines, expected):
     ProductFactory.create(sku="DRAFT", status="draft", inventory_quantity=5)
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(InvalidInput) as excinfo:
         place(lines=lines)
-    assert set(excinfo.value.detail) == expected
+    assert set(excinfo.value.errors) == expected
     assert not Order.objects.exists()
     ring.refresh_from_db()
     assert ring.inventory_quantity == 10
@@ -107,9 +106,9 @@ def test_bad_lines_are_rejected_and_nothing_is_written(ring, lines, expected):
 def test_insufficient_stock_names_the_sku_and_what_is_left(ring, chain):
     with pytest.raises(InsufficientStock) as excinfo:
         place(lines=[("RING", 1), ("CHAIN", 4)])
-    assert excinfo.value.get_codes() == "insufficient_stock"
-    assert (excinfo.value.sku, excinfo.value.available) == ("CHAIN", 3)
-    assert "CHAIN" in str(excinfo.value.detail)
+    assert excinfo.value.code == "insufficient_stock"
+    assert excinfo.value.extra() == {"sku": "CHAIN", "requested": 4, "available": 3}
+    assert "CHAIN" in excinfo.value.message
     assert not Order.objects.exists()
     ring.refresh_from_db()
     assert ring.inventory_quantity == 10  # the first line's stock was not taken either

@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
+
+from commerce import api_key_cache
+from commerce.models import User, UserAPIKey
 
 KEYWORD = "Api-Key"
 
 
 @cache
 def _lookup_sql() -> tuple[str, list[str]]:
-    """One statement, built once: the key's hash and expiry, and its owner's columns."""
-    from commerce.models import User
-
+    """One statement, built once from the models: the key's hash and expiry, and its owner."""
     attnames = [f.attname for f in User._meta.concrete_fields]
     columns = ", ".join(f'u."{f.column}"' for f in User._meta.concrete_fields)
+    keys, users = UserAPIKey._meta.db_table, User._meta.db_table
     sql = (
         f"SELECT k.id, k.hashed_key, k.expiry_date, {columns} "  # noqa: S608 (model columns)
-        "FROM user_api_keys k JOIN users u ON u.id = k.user_id "
+        f'FROM "{keys}" k JOIN "{users}" u ON u.id = k.user_id '
         "WHERE k.prefix = %s AND NOT k.revoked"
     )
     return sql, attnames
@@ -36,18 +38,15 @@ class APIKeyAuthentication(BaseAuthentication):
     """Authenticate with an API key (djangorestframework-api-key: SHA-512, looked up by prefix).
 
     ``request.user`` is the key's owner and ``request.auth`` the key's id. A request without the
-    header is left to the next authenticator (the session); a wrong, revoked or expired key, or an
-    inactive owner, is a 401 with no hint which of these it was.
+    header is left to the next authenticator (the session); a wrong, revoked or expired key, an
+    inactive owner or an owner whose role has no API access (an agent demoted to customer) is a
+    401 with no hint which of these it was.
 
-    This is the hot path of every agent request, so the lookup is one prepared-once SQL statement
-    (key and owner together) rather than an ORM query compiled per request, and a key that
-    checked out is remembered in this process for ``API_KEY_CACHE_SECONDS`` (default 5; 0 turns
-    it off): a revoked or expired key, or a deactivated owner, is refused within that time.
+    This is the hot path of every agent request: the lookup is one SQL statement (key and owner
+    together) built once per process rather than an ORM query compiled per request (psycopg
+    prepares it server-side after a few uses), and a key that checked out is remembered in this
+    process for ``API_KEY_CACHE_SECONDS`` (see ``commerce.api_key_cache``).
     """
-
-    # SHA-256 of the presented key -> (monotonic deadline, key id, user); per process.
-    _cache: dict[bytes, tuple[float, Any, Any]] = {}
-    _CACHE_MAX = 10_000
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -61,24 +60,14 @@ class APIKeyAuthentication(BaseAuthentication):
         if ttl <= 0:
             return self._resolve(key)
         digest = hashlib.sha256(key.encode()).digest()
-        now = time.monotonic()
-        hit = self._cache.get(digest)
-        if hit is not None and hit[0] > now:
-            return hit[2], hit[1]
+        hit = api_key_cache.get(digest)
+        if hit is not None:
+            return hit
         user, key_id = self._resolve(key)
-        if len(self._cache) >= self._CACHE_MAX:
-            self._cache.clear()
-        self._cache[digest] = (now + ttl, key_id, user)
+        api_key_cache.put(digest, key_id=key_id, user=user, ttl=ttl)
         return user, key_id
 
-    @classmethod
-    def forget_all(cls) -> None:
-        """Drop this process's remembered keys (revocation in this process takes effect now)."""
-        cls._cache.clear()
-
-    def _resolve(self, key: str) -> tuple[Any, Any]:
-        from commerce.models import User, UserAPIKey
-
+    def _resolve(self, key: str) -> tuple[User, Any]:
         prefix, _, _ = key.partition(".")
         sql, attnames = _lookup_sql()
         with connection.cursor() as cursor:
@@ -91,10 +80,32 @@ class APIKeyAuthentication(BaseAuthentication):
         if (
             not UserAPIKey.objects.key_generator.verify(key, hashed_key)
             or (expiry_date is not None and expiry_date <= timezone.now())
-            or not user.is_active
+            or not user.can_use_api
         ):
             raise exceptions.AuthenticationFailed("Invalid API key.")
         return user, key_id
 
     def authenticate_header(self, request: Request) -> str:
         return KEYWORD
+
+
+def caller(request: Request) -> User:
+    """The authenticated user of a request that passed ``RolePermission``."""
+    user = request.user
+    if not isinstance(user, User):  # pragma: no cover - RolePermission ran first
+        raise exceptions.NotAuthenticated()
+    return user
+
+
+class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = APIKeyAuthentication
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`; create keys with `manage.py create_api_key` or in "
+            "the admin.",
+        }

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from devskyy.api.idempotency import idempotency_records_purge
+from devskyy.services import idempotency_records_purge
 
 
 class Command(BaseCommand):
