@@ -101,7 +101,11 @@ def test_leaderboard_is_computed_per_provider(agent_client, agent_a, agent_b):
     }
 
 
-def test_leaderboard_is_one_query(agent_client, agent_a, django_assert_num_queries):
+def test_leaderboard_is_one_query_besides_the_api_key_lookup(
+    agent_client, agent_a, django_assert_num_queries
+):
     LLMRoundTableResultFactory.create_batch(20, user=agent_a)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(2) as captured:  # the key lookup, then the leaderboard
         assert agent_client.get(URL + "leaderboard/").status_code == 200
+    assert "user_api_keys" in captured.captured_queries[0]["sql"]
+    assert "llm_round_table_results" in captured.captured_queries[1]["sql"]

@@ -69,7 +69,9 @@ def test_a_failed_request_releases_its_key_so_a_corrected_retry_runs(agent_clien
 
 
 @pytest.mark.django_db
-def test_domain_errors_are_replayed_too(agent_client):
+def test_a_retried_transition_replays_its_answer_and_a_refused_one_releases_its_key(
+    agent_client,
+):
     agent_client.post(
         "/api/v1/agent-executions/",
         {"execution_id": "e", "agent_name": "a", "prompt": "p"},
@@ -81,7 +83,9 @@ def test_domain_errors_are_replayed_too(agent_client):
     assert again.status_code == 200  # the first answer, not a 409: the retry is the same call
     assert again["Idempotent-Replayed"] == "true"
     fresh = agent_client.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="c2")
-    assert fresh.status_code == 409
+    assert fresh.status_code == 409  # a new key runs the call again: already completed
+    # a refused call stores nothing under its key (errors are not replayed; a retry runs again)
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["c1"]
 
 
 @pytest.mark.django_db
