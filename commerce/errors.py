@@ -8,7 +8,12 @@ from devskyy.api.exceptions import DomainError
 
 
 class InsufficientStock(DomainError):
-    """Not enough stock for a line; the body names the SKU and what is available."""
+    """Not enough stock for a line (or for a stock adjustment that removes units).
+
+    The error body names the SKU, what was asked and what is available, at its top level:
+    ``{"code": "insufficient_stock", "detail": "...", "sku": "RING", "requested": 5,
+    "available": 3}``.
+    """
 
     default_code = "insufficient_stock"
     default_detail = "Not enough stock."
@@ -19,5 +24,5 @@ class InsufficientStock(DomainError):
         )
         self.sku, self.requested, self.available = sku, requested, available
 
-    def as_dict(self) -> dict[str, Any]:
+    def extra(self) -> dict[str, Any]:
         return {"sku": self.sku, "requested": self.requested, "available": self.available}

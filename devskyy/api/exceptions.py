@@ -25,11 +25,19 @@ logger = logging.getLogger(__name__)
 
 
 class DomainError(exceptions.APIException):
-    """Base for errors that a domain service raises; views let them through unchanged."""
+    """Base for errors that a domain service raises; views let them through unchanged.
+
+    ``extra()`` gives structured fields that the error body carries next to ``code`` and
+    ``detail`` (e.g. ``sku`` and ``available`` of ``insufficient_stock``), for agents to act on
+    without parsing prose. They never replace ``code``, ``detail`` or ``errors``.
+    """
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
     default_detail = "The request conflicts with the current state."
+
+    def extra(self) -> dict[str, Any]:
+        return {}
 
 
 class Conflict(DomainError):
@@ -93,7 +101,14 @@ def error_body(exc: exceptions.APIException) -> dict[str, Any]:
             "detail": str(exc.default_detail),
             "errors": _full_details(detail),
         }
-    return {"code": code if isinstance(code, str) else exc.default_code, "detail": str(detail)}
+    body: dict[str, Any] = {
+        "code": code if isinstance(code, str) else exc.default_code,
+        "detail": str(detail),
+    }
+    extra = getattr(exc, "extra", None)
+    if callable(extra):
+        body.update((key, value) for key, value in extra().items() if key not in body)
+    return body
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
