@@ -397,7 +397,7 @@ class ProductAdmin(TimestampsReadOnlyMixin, admin.ModelAdmin):
                     product=product, by=_staff(request), **form.cleaned_data
                 )
             except InsufficientStock as exc:
-                form.add_error("delta", str(exc.detail))
+                form.add_error("delta", str(exc))
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:

@@ -220,6 +220,13 @@ def test_bad_stock_adjustments_are_form_errors_and_write_nothing(
     assert ring.stock_movements.count() == 1
 
 
+def test_removing_more_than_is_left_says_what_is_left(operator_client, ring):
+    response = operator_client.post(adjust_url(ring), {"delta": "-11", "reason": "recount"})
+    assert response.context["form"].errors == {
+        "delta": ["Only 10 of 'RING' in stock; 11 requested."]
+    }
+
+
 @pytest.mark.parametrize("object_id", ["00000000-0000-0000-0000-000000000000", "not-a-uuid", "%00"])
 def test_adjust_stock_of_no_such_product_redirects_with_a_message(operator_client, object_id):
     response = operator_client.get(f"/admin/commerce/product/{object_id}/adjust-stock/")
