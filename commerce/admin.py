@@ -8,16 +8,32 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from commerce import services
-from commerce.models import Order, OrderEvent, OrderLine, Product, User, UserAPIKey
-from devskyy.admin import BoundedCountPaginator, TimestampsReadOnlyMixin
-from devskyy.errors import DomainError
+from commerce.errors import InsufficientStock
+from commerce.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    Product,
+    StockMovement,
+    User,
+    UserAPIKey,
+)
+from commerce.services.products import PRODUCT_EDITABLE_FIELDS
+from commerce.services.stock import MAX_REASON_LENGTH, MAX_STOCK
+from devskyy.admin import BoundedCountPaginator, ReadOnlyAuditAdmin, TimestampsReadOnlyMixin
+from devskyy.errors import DomainError, VersionMismatch
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -166,8 +182,92 @@ def _run_service(
         model_admin.message_user(request, f"{label}: {done} done.")
 
 
+STALE_FORM_MESSAGE = (
+    "This product was changed by someone else since you opened it; reload the page to see "
+    "their changes, then make yours again. Nothing was saved."
+)
+
+
+class _ServiceRefused(Exception):
+    """A service refused what a valid form asked for; ``errors`` are keyed by form field (None:
+    the whole form)."""
+
+    def __init__(self, errors: dict[str | None, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+class ProductForm(forms.ModelForm):
+    """The product form: on the change page it carries the version it was opened at."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    refusal: dict[str | None, list[str]] = {}
+
+    class Meta:
+        model = Product
+        fields = ("sku", "name", "price", "description", "category", "tags", "metadata")
+        labels = {"inventory_quantity": "Opening stock"}
+        help_texts = {
+            "inventory_quantity": "Units on hand now; later changes go through Adjust stock.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance._state.adding:
+            del self.fields["version"]  # a new product starts at version 1
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        for name, errors in self.refusal.items():  # the service's reasons, from the last save
+            if name is None or name in self.fields:
+                self.add_error(name, errors)
+            else:
+                self.add_error(None, [f"{name}: {error}" for error in errors])
+        return cleaned
+
+
+class StockAdjustForm(forms.Form):
+    delta = forms.IntegerField(
+        min_value=-MAX_STOCK,
+        max_value=MAX_STOCK,
+        help_text="Units to add (positive, e.g. a delivery) or remove (negative, e.g. breakage).",
+    )
+    reason = forms.CharField(
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why; kept in the stock ledger with your name.",
+    )
+
+    def clean_delta(self) -> int:
+        delta: int = self.cleaned_data["delta"]
+        if delta == 0:
+            raise forms.ValidationError("Not zero: positive adds, negative removes.")
+        return delta
+
+
+def _refusal(exc: Exception) -> dict[str | None, list[str]]:
+    if isinstance(exc, VersionMismatch):
+        return {None: [STALE_FORM_MESSAGE]}
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        return {None if k == "__all__" else k: v for k, v in exc.message_dict.items()}
+    if isinstance(exc, ValidationError):
+        return {None: exc.messages}
+    return {None: ["This conflicts with existing data (e.g. the SKU was just taken)."]}
+
+
 @admin.register(Product)
 class ProductAdmin(TimestampsReadOnlyMixin, admin.ModelAdmin):
+    """Products are written through the services, like the API does.
+
+    - Add: ``product_create``; the stock typed here is the opening stock (an ``opening``
+      movement).
+    - Change: ``product_update`` with the version the form was opened at; if someone changed the
+      product since, nothing is saved and the form says so. Stock and status are read-only here:
+      stock moves with "Adjust stock" (``product_stock_adjust``), status with the publish/archive
+      actions. A form opened before orders were placed therefore never puts sold units back.
+    """
+
+    form = ProductForm
     list_display = (
         "sku",
         "name",
@@ -181,10 +281,159 @@ class ProductAdmin(TimestampsReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("sku", "name", "description")
     ordering = ("sku",)
     actions = ["publish", "archive"]
+    change_form_template = "admin/commerce/product/change_form.html"
+    RECENT_MOVEMENTS = 10
+
+    add_fieldsets = (
+        (None, {"fields": ("sku", "name", "price", "inventory_quantity")}),
+        ("Description", {"fields": ("description", "category", "tags", "metadata")}),
+    )
+    change_fieldsets = (
+        (None, {"fields": ("sku", "name", "price", "version")}),
+        ("Description", {"fields": ("description", "category", "tags", "metadata")}),
+        ("Stock and status", {"fields": ("inventory_quantity", "status", "recent_movements")}),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.add_fieldsets if obj is None else self.change_fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is None:
+            return readonly
+        return ("inventory_quantity", "status", "recent_movements", *readonly)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "_product_refusal", None)
+        if refusal:
+            form = type(form.__name__, (form,), {"refusal": refusal})
+        return form
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _ServiceRefused as refused:
+            # The save's transaction is rolled back (nothing was written); show the same form
+            # again, with the service's reasons as its errors.
+            request._product_refusal = refused.errors  # type: ignore[attr-defined]
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            if change:
+                services.product_update(
+                    product=obj,
+                    expected_version=data["version"],
+                    **{n: data[n] for n in form.changed_data if n in PRODUCT_EDITABLE_FIELDS},
+                )
+            else:
+                created = services.product_create(
+                    **{n: data[n] for n in self.add_fieldsets_fields() if n in data},
+                    by=_staff(request),
+                )
+                obj.pk = created.pk
+                obj._state.adding = False
+        except (VersionMismatch, ValidationError, IntegrityError) as exc:
+            raise _ServiceRefused(_refusal(exc)) from exc
+        obj.refresh_from_db()
+
+    def add_fieldsets_fields(self) -> list[str]:
+        return [name for _, options in self.add_fieldsets for name in options["fields"]]
 
     @admin.display(description="price", ordering="price")
     def price_display(self, obj: Product) -> str:
         return money(obj.price)
+
+    @admin.display(description="recent stock movements")
+    def recent_movements(self, obj: Product) -> str:
+        movements = list(
+            obj.stock_movements.select_related("order", "actor").order_by("-id")[
+                : self.RECENT_MOVEMENTS
+            ]
+        )
+        if not movements:
+            return "None yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    m.created_at.strftime("%Y-%m-%d %H:%M"),
+                    f"{m.delta:+d}",
+                    m.get_kind_display(),
+                    m.reason,
+                    m.actor or "-",
+                )
+                for m in movements
+            ),
+        )
+        everything = reverse("admin:commerce_stockmovement_changelist")
+        return format_html(
+            "<table><thead><tr><th>when</th><th>delta</th><th>kind</th><th>reason</th>"
+            "<th>by</th></tr></thead><tbody>{}</tbody></table>"
+            '<p><a href="{}?product__id__exact={}">All movements of this product</a></p>',
+            rows,
+            everything,
+            obj.pk,
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        adjust = path(
+            "<path:object_id>/adjust-stock/",
+            self.admin_site.admin_view(self.adjust_stock_view),
+            name="commerce_product_adjust_stock",
+        )
+        return [adjust, *super().get_urls()]
+
+    def adjust_stock_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Add or remove units with a reason, through ``product_stock_adjust``."""
+        product = self.get_object(request, unquote(object_id))
+        if product is None:
+            return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                request, self.opts, object_id
+            )
+        if not self.has_change_permission(request, product):
+            raise PermissionDenied
+        form = StockAdjustForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                product = services.product_stock_adjust(
+                    product=product, by=_staff(request), **form.cleaned_data
+                )
+            except InsufficientStock as exc:
+                form.add_error("delta", str(exc))
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                self.message_user(
+                    request,
+                    f"Stock of {product.sku}: {form.cleaned_data['delta']:+d}, "
+                    f"now {product.inventory_quantity}.",
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:commerce_product_change", args=[product.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Adjust stock",
+            "subtitle": str(product),
+            "opts": self.opts,
+            "original": product,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/commerce/product/adjust_stock.html", context)
 
     @admin.action(description="Publish selected products")
     def publish(self, request: HttpRequest, queryset: Any) -> None:
@@ -197,6 +446,17 @@ class ProductAdmin(TimestampsReadOnlyMixin, admin.ModelAdmin):
         _run_service(
             self, request, queryset, lambda p: services.product_archive(product=p), "Archived"
         )
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAuditAdmin):
+    """The stock ledger: written by the services only (and append-only in the database)."""
+
+    list_display = ("id", "created_at", "product", "delta", "kind", "reason", "order", "actor")
+    list_filter = ("kind",)
+    list_select_related = ("product", "order", "actor")
+    search_fields = ("=product__sku",)
+    ordering = ("-id",)
 
 
 class OrderLineInline(admin.TabularInline):

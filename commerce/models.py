@@ -29,6 +29,13 @@ class ProductStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+class StockMovementKind(models.TextChoices):
+    OPENING = "opening", "Opening stock"
+    ORDER_PLACED = "order_placed", "Order placed"
+    ORDER_CANCELLED = "order_cancelled", "Order cancelled"
+    ADJUSTMENT = "adjustment", "Adjustment"
+
+
 class OrderStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     PROCESSING = "processing", "Processing"
@@ -168,6 +175,15 @@ class User(AbstractBaseUser, TimestampedModel):
 
 
 class Product(TimestampedModel):
+    """A product of the catalogue.
+
+    ``inventory_quantity`` is a counter that only services move, by deltas, each recorded in
+    ``stock_movements`` (see ``StockMovement``). ``version`` numbers the editable record (every
+    field but the stock): ``product_update``, ``product_publish`` and ``product_archive`` add one,
+    and ``product_update`` refuses to write over a version it was not given. Stock changes do not
+    touch it, so orders never invalidate an operator's open form or an agent's ETag.
+    """
+
     Status = ProductStatus
 
     sku = models.CharField("SKU", max_length=100)
@@ -184,6 +200,7 @@ class Product(TimestampedModel):
     )
     tags = ArrayField(models.TextField(), null=True, blank=True)
     metadata = metadata_field()
+    version = models.IntegerField(default=1, db_default=1)
 
     class Meta:
         db_table = "products"
@@ -197,6 +214,7 @@ class Product(TimestampedModel):
             models.CheckConstraint(
                 condition=Q(inventory_quantity__gte=0), name="products_inventory_not_negative"
             ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="products_version_positive"),
         ]
         indexes = [
             models.Index(fields=["status"], name="products_status_idx"),
@@ -351,6 +369,79 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class StockMovement(models.Model):
+    """One change of a product's stock: the append-only ledger behind ``inventory_quantity``.
+
+    Invariant: for every product, the sum of its movements' ``delta`` equals its
+    ``inventory_quantity``. The services that move stock (``order_place``, ``order_cancel``,
+    ``product_stock_adjust``, ``product_create``) write the movement in the same transaction as
+    the counter; migration 0009 gave the products that existed before the ledger an ``opening``
+    movement.
+
+    Rows are never changed or deleted: a trigger (migration 0009) refuses ``UPDATE`` and
+    ``DELETE``, except the database's own ON DELETE SET NULL of ``order_id`` and ``actor_id``.
+    A product with movements cannot be deleted (``PROTECT``; the database's foreign key refuses it
+    too): archive it instead.
+    """
+
+    Kind = StockMovementKind
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(db_default=DatabaseNow(), editable=False)
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.PROTECT,
+        related_name="stock_movements",
+        db_index=False,  # stock_movements_product_idx leads with product_id
+    )
+    delta = models.IntegerField(help_text="Units added (positive) or removed (negative).")
+    kind = models.CharField(max_length=20, choices=StockMovementKind.choices)
+    reason = models.TextField(blank=True, default="", db_default="")
+    # ON DELETE SET NULL in the database (migration 0008), like order_events.actor: the ledger
+    # outlives a deleted order or user.
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="stock_movements",
+    )
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+
+    class Meta:
+        db_table = "stock_movements"
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0), name="stock_movements_delta_not_zero"),
+            models.CheckConstraint(
+                condition=Q(kind__in=StockMovementKind.values), name="stock_movements_kind_valid"
+            ),
+            # Orders take stock and cancellations give it back; an opening stock is positive.
+            models.CheckConstraint(
+                condition=Q(kind=StockMovementKind.ADJUSTMENT)
+                | Q(kind=StockMovementKind.ORDER_PLACED, delta__lt=0)
+                | Q(kind=StockMovementKind.ORDER_CANCELLED, delta__gt=0)
+                | Q(kind=StockMovementKind.OPENING, delta__gt=0),
+                name="stock_movements_delta_sign_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=StockMovementKind.ADJUSTMENT, reason=""),
+                name="stock_movements_adjustment_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "id"], name="stock_movements_product_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku} {self.delta:+d} ({self.kind})"
 
 
 class UserAPIKey(AbstractAPIKey):

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from commerce.models import Order, OrderEvent, Product, User
+from commerce.models import Order, OrderEvent, Product, StockMovement, User
 
 
 def product_list(*, viewer: User) -> QuerySet[Product]:
     """Staff see every product; everyone else sees published ones only."""
     queryset = Product.objects.all()
     return queryset if viewer.is_staff else queryset.filter(status=Product.Status.PUBLISHED)
+
+
+def stock_movement_list(*, product: Product, before: int | None = None) -> QuerySet[StockMovement]:
+    """A product's stock movements, newest first; ``before`` (a movement id) pages back."""
+    queryset = StockMovement.objects.filter(product=product).order_by("-id")
+    return queryset if before is None else queryset.filter(id__lt=before)
 
 
 def order_list(*, viewer: User) -> QuerySet[Order]:

@@ -3,8 +3,9 @@
 - ``UpdatedAtTrigger``: the seed's ``update_updated_at_column()`` trigger on a table.
 - ``ForeignKeyOnDeleteSetNull``: turn a Django foreign key constraint into ``ON DELETE SET NULL``
   in the database (Django 5.2 emulates ``SET_NULL`` in Python only; raw SQL deletes would fail).
+- ``AppendOnlyTrigger``: a trigger that refuses ``UPDATE`` and ``DELETE`` on a ledger table.
 
-Both are reversible and change nothing in Django's model state, so ``makemigrations`` stays clean.
+All are reversible and change nothing in Django's model state, so ``makemigrations`` stays clean.
 """
 
 from __future__ import annotations
@@ -171,3 +172,96 @@ class ForeignKeyOnDeleteSetNull(Operation):
             [],
             {"model_name": self.model_name, "field_name": self.field_name},
         )
+
+
+class AppendOnlyTrigger(Operation):
+    """Make a table append-only: a BEFORE UPDATE OR DELETE trigger raises, so rows once inserted
+    stay as written, whoever connects (the ORM, psql, another service).
+
+    ``set_null_columns`` are foreign keys whose constraint is ON DELETE SET NULL: the database's
+    own nulling of them (a referenced order or user is deleted) is the one UPDATE let through, and
+    only when it changes nothing else. ``TRUNCATE`` is not a row operation and is not refused (it
+    needs the table owner's privilege; the test database's flush uses it).
+    """
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, table: str, set_null_columns: list[str] | None = None) -> None:
+        self.table = table
+        self.set_null_columns = list(set_null_columns or [])
+
+    @property
+    def function_name(self) -> str:
+        return f"{self.table}_append_only"
+
+    def _function_sql(self, schema_editor: BaseDatabaseSchemaEditor) -> str:
+        qn = schema_editor.quote_name
+        nulled = " AND ".join(
+            f"(NEW.{qn(c)} IS NULL OR NEW.{qn(c)} IS NOT DISTINCT FROM OLD.{qn(c)})"
+            for c in self.set_null_columns
+        )
+        columns = ", ".join(f"'{c}'" for c in self.set_null_columns)
+        allow = (
+            f"""
+    IF TG_OP = 'UPDATE' AND {nulled}
+       AND to_jsonb(NEW) - ARRAY[{columns}]::text[] = to_jsonb(OLD) - ARRAY[{columns}]::text[]
+    THEN
+        RETURN NEW;  -- ON DELETE SET NULL of a referenced row
+    END IF;"""
+            if self.set_null_columns
+            else ""
+        )
+        return f"""
+CREATE OR REPLACE FUNCTION {qn(self.function_name)}()
+RETURNS TRIGGER AS $$
+BEGIN{allow}
+    RAISE EXCEPTION USING
+        MESSAGE = TG_OP || ' on ' || TG_TABLE_NAME || ': the table is append-only',
+        ERRCODE = 'restrict_violation';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        pass
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        qn = schema_editor.quote_name
+        schema_editor.execute(self._function_sql(schema_editor))
+        schema_editor.execute(
+            f"CREATE TRIGGER {qn(self.function_name)} BEFORE UPDATE OR DELETE ON {qn(self.table)} "
+            f"FOR EACH ROW EXECUTE FUNCTION {qn(self.function_name)}()"
+        )
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        qn = schema_editor.quote_name
+        schema_editor.execute(
+            f"DROP TRIGGER IF EXISTS {qn(self.function_name)} ON {qn(self.table)}"
+        )
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {qn(self.function_name)}()")
+
+    def describe(self) -> str:
+        return f"Make {self.table} append-only (UPDATE and DELETE refused by a trigger)"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"{self.table}_append_only"
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        kwargs: dict[str, Any] = {"table": self.table}
+        if self.set_null_columns:
+            kwargs["set_null_columns"] = self.set_null_columns
+        return (self.__class__.__qualname__, [], kwargs)

@@ -56,7 +56,8 @@ class Table:
     updated_at_trigger: bool = False
     # the columns a raw SQL INSERT must give (NOT NULL without a default)
     required: frozenset[str] = frozenset()
-    # columns devskyy adds beyond the seed (nullable, no default: raw writers are unaffected)
+    # columns devskyy adds beyond the seed: nullable, or NOT NULL with a default, so that raw
+    # writers that know only the seed's columns are unaffected
     extra_columns: dict[str, Col] = field(default_factory=dict)
 
     @property
@@ -106,6 +107,8 @@ SEED_TABLES: dict[str, Table] = {
         indexed=frozenset({"sku", "status"}),
         updated_at_trigger=True,
         required=frozenset({"sku", "name", "price"}),
+        # optimistic locking of the editable record (ETag / If-Match, the admin form)
+        extra_columns={"version": Col(INT, False, "1")},
     ),
     "orders": Table(
         columns={

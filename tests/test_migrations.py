@@ -14,7 +14,7 @@ APP_TABLES = {
     "knowledge": ["rag_documents"],
     "agents_audit": ["llm_round_table_results", "agent_executions", "tool_executions"],
     # commerce holds the user model: reversing it also reverses everything that depends on it.
-    "commerce": ["users", "products", "orders"],
+    "commerce": ["users", "products", "orders", "stock_movements"],
 }
 
 
@@ -70,3 +70,34 @@ def test_the_trigger_function_survives_until_its_last_trigger_is_dropped():
     finally:
         migrate()
     assert len(catalog.triggers("rag_documents")) == 1
+
+
+def _stock_movements() -> list[tuple[str, int, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.sku, m.delta, m.kind FROM stock_movements m "
+            "JOIN products p ON p.id = m.product_id ORDER BY p.sku"
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stock_held_before_the_ledger_gets_an_opening_movement_and_reversal_removes_it():
+    try:
+        migrate("commerce", "0008_product_version_stock_movements")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO products (sku, name, price, inventory_quantity) "
+                "VALUES ('A', 'a', 1, 7), ('B', 'b', 1, 0), ('C', 'c', 1, 2)"
+            )
+
+        migrate("commerce", "0009_stock_movements_opening_and_append_only")
+        assert _stock_movements() == [("A", 7, "opening"), ("C", 2, "opening")]
+        assert len(catalog.triggers("stock_movements")) == 1
+
+        migrate("commerce", "0008_product_version_stock_movements")
+        assert _stock_movements() == []
+        assert catalog.triggers("stock_movements") == []
+    finally:
+        migrate()
+    assert _stock_movements() == [("A", 7, "opening"), ("C", 2, "opening")]

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from rest_framework import serializers
 
-from commerce.models import Order, OrderEvent, OrderLine, Product, User
+from commerce.models import Order, OrderEvent, OrderLine, Product, StockMovement, User
 from devskyy.api.serializers import JSONObjectField, StrictInputSerializer
 
 INT32_MAX = 2**31 - 1
@@ -43,14 +44,21 @@ class ProductSerializer(serializers.ModelSerializer[Product]):
             "status",
             "tags",
             "metadata",
+            "version",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "version": {
+                "help_text": "The version of the editable record (everything but the stock); "
+                "the detail's ETag. Send it back in If-Match to PATCH."
+            },
+        }
 
 
 class ProductInputSerializer(StrictInputSerializer):
-    """Create (all required fields) or update (``partial=True``) a product. Status changes go
+    """Create a product (a draft; ``inventory_quantity`` is its opening stock). Status changes go
     through the publish/archive actions, never through this body."""
 
     sku = serializers.CharField(max_length=100)
@@ -63,6 +71,71 @@ class ProductInputSerializer(StrictInputSerializer):
         child=serializers.CharField(max_length=50), max_length=20, required=False, allow_null=True
     )
     metadata = JSONObjectField(required=False)
+
+
+class ProductUpdateSerializer(ProductInputSerializer):
+    """Change a product's editable fields (``partial=True``). Stock and status have their own
+    actions; a body that sets them is refused with the code ``read_only`` and where to go."""
+
+    inventory_quantity = None  # type: ignore[assignment]
+
+    ELSEWHERE = {
+        "inventory_quantity": "Stock changes only by deltas: POST "
+        '/api/v1/products/{id}/adjust-stock/ with {"delta": <units>, "reason": "..."}.',
+        "status": "The status changes only through POST /api/v1/products/{id}/publish/ or "
+        "/api/v1/products/{id}/archive/.",
+    }
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            elsewhere = {
+                name: [serializers.ErrorDetail(message, code="read_only")]
+                for name, message in self.ELSEWHERE.items()
+                if name in data
+            }
+            if elsewhere:
+                raise serializers.ValidationError(elsewhere)
+        return super().to_internal_value(data)
+
+
+class StockAdjustSerializer(StrictInputSerializer):
+    delta = serializers.IntegerField(
+        min_value=-INT32_MAX,
+        max_value=INT32_MAX,
+        help_text="Units to add (positive) or remove (negative); not zero.",
+    )
+    reason = serializers.CharField(
+        max_length=500, help_text="Why: a delivery, a recount, breakage... (kept in the ledger)."
+    )
+
+    def validate_delta(self, value: int) -> int:
+        if value == 0:
+            raise serializers.ValidationError("Not zero: positive adds, negative removes.", "zero")
+        return value
+
+
+class StockMovementSerializer(serializers.ModelSerializer[StockMovement]):
+    order = serializers.UUIDField(source="order_id", read_only=True, allow_null=True)
+    actor = serializers.UUIDField(source="actor_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = StockMovement
+        fields = ["id", "delta", "kind", "reason", "order", "actor", "created_at"]
+        read_only_fields = fields
+
+
+class StockMovementPageSerializer(serializers.Serializer):
+    results = StockMovementSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The next (older) page, if any.")
+
+
+class StockMovementQuerySerializer(StrictInputSerializer):
+    before = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        help_text="Only movements older than this movement id (the `next` link sets it).",
+    )
 
 
 class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):

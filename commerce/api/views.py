@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from commerce import selectors, services
 from commerce.api import serializers as s
@@ -18,6 +19,8 @@ from commerce.api.authentication import caller
 from commerce.filters import OrderFilter, ProductFilter
 from commerce.models import Order, Product, User
 from devskyy.api.idempotency import idempotent
+from devskyy.api.preconditions import IF_MATCH, if_match_version, version_etag
+from devskyy.api.serializers import ErrorSerializer
 from devskyy.api.viewsets import ReadOnlyModelViewSet
 
 
@@ -29,6 +32,16 @@ class ProductPagination(PageNumberPagination):
     max_page_size = 200
 
 
+ETAG_HEADER = OpenApiParameter(
+    name="ETag",
+    location=OpenApiParameter.HEADER,
+    response=[200],
+    type=str,
+    description='The product\'s `version` as an entity tag, e.g. `"3"`: send it in If-Match to '
+    "PATCH.",
+)
+
+
 class ProductViewSet(ReadOnlyModelViewSet):
     """The catalogue. Agents see published products; operators see and manage all."""
 
@@ -37,26 +50,71 @@ class ProductViewSet(ReadOnlyModelViewSet):
     filterset_class = ProductFilter
     pagination_class = ProductPagination
     roles = {"list": User.SHOPPER_ROLES, "retrieve": User.SHOPPER_ROLES, "*": User.STAFF_ROLES}
-    extra_error_statuses = {"publish": (409,), "archive": (409,)}
+    extra_error_statuses = {
+        "publish": (409,),
+        "archive": (409,),
+        "adjust_stock": (409,),
+        "partial_update": (412,),
+    }
+    STOCK_MOVEMENTS_PAGE_SIZE = 100
 
     def get_queryset(self) -> Any:
         return selectors.product_list(viewer=caller(self.request)).order_by("sku")
 
-    @extend_schema(request=s.ProductInputSerializer, responses={201: s.ProductSerializer})
+    @extend_schema(parameters=[ETAG_HEADER])
+    def retrieve(self, request: Request, pk: str) -> Response:
+        product: Product = self.get_object()
+        return Response(
+            s.ProductSerializer(product).data, headers={"ETag": version_etag(product.version)}
+        )
+
+    @extend_schema(
+        request=s.ProductInputSerializer,
+        responses={201: s.ProductSerializer},
+        description="Create a draft product; `inventory_quantity` is its opening stock (recorded "
+        "as an `opening` stock movement).",
+    )
     @idempotent
     def create(self, request: Request) -> Response:
         data = s.ProductInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        product = services.product_create(**data.validated_data)
+        product = services.product_create(**data.validated_data, by=caller(request))
         return Response(s.ProductSerializer(product).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.ProductInputSerializer, responses={200: s.ProductSerializer})
+    @extend_schema(
+        request=s.ProductUpdateSerializer,
+        responses={
+            200: s.ProductSerializer,
+            428: OpenApiResponse(
+                ErrorSerializer, description="If-Match is missing (`precondition_required`)."
+            ),
+        },
+        parameters=[
+            OpenApiParameter(
+                name=IF_MATCH,
+                location=OpenApiParameter.HEADER,
+                required=True,
+                type=str,
+                description='The ETag of the product as you read it, e.g. `"3"`. A stale one is '
+                "a 412 `version_mismatch`: GET the product again and redo the change.",
+            ),
+            ETAG_HEADER,
+        ],
+        description="Change editable fields, only over the version you read (If-Match). "
+        "`inventory_quantity` and `status` are refused (`read_only`): use adjust-stock, "
+        "publish and archive.",
+    )
     def partial_update(self, request: Request, pk: str) -> Response:
         product: Product = self.get_object()
-        data = s.ProductInputSerializer(data=request.data, partial=True)
+        expected_version = if_match_version(request)
+        data = s.ProductUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        product = services.product_update(product=product, **data.validated_data)
-        return Response(s.ProductSerializer(product).data)
+        product = services.product_update(
+            product=product, expected_version=expected_version, **data.validated_data
+        )
+        return Response(
+            s.ProductSerializer(product).data, headers={"ETag": version_etag(product.version)}
+        )
 
     @extend_schema(request=None, responses={200: s.ProductSerializer})
     @action(detail=True, methods=["post"])
@@ -71,6 +129,55 @@ class ProductViewSet(ReadOnlyModelViewSet):
     def archive(self, request: Request, pk: str) -> Response:
         product = services.product_archive(product=self.get_object())
         return Response(s.ProductSerializer(product).data)
+
+    @extend_schema(
+        request=s.StockAdjustSerializer,
+        responses={200: s.ProductSerializer},
+        description="Add (positive `delta`) or remove (negative) units of stock, with the reason; "
+        "recorded as an `adjustment` stock movement. Removing more than is left is a 409 "
+        "`insufficient_stock` with `sku`, `requested` and `available`. Does not change "
+        "`version`.",
+    )
+    @action(detail=True, methods=["post"], url_path="adjust-stock")
+    @idempotent
+    def adjust_stock(self, request: Request, pk: str) -> Response:
+        product: Product = self.get_object()
+        data = s.StockAdjustSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = services.product_stock_adjust(
+            product=product, by=caller(request), **data.validated_data
+        )
+        return Response(s.ProductSerializer(product).data)
+
+    @extend_schema(
+        parameters=[s.StockMovementQuerySerializer],
+        responses={200: s.StockMovementPageSerializer},
+        description="The product's stock ledger, newest first, 100 a page: every order, "
+        "cancellation and adjustment with who and why. Their `delta`s add up to the stock.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="stock-movements",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def stock_movements(self, request: Request, pk: str) -> Response:
+        product: Product = self.get_object()
+        query = s.StockMovementQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        size = self.STOCK_MOVEMENTS_PAGE_SIZE
+        movements = list(
+            selectors.stock_movement_list(product=product, **query.validated_data)[: size + 1]
+        )
+        next_url = None
+        if len(movements) > size:
+            movements = movements[:size]
+            url = reverse("product-stock-movements", args=[product.pk], request=request)
+            next_url = f"{url}?before={movements[-1].id}"
+        return Response(
+            {"results": s.StockMovementSerializer(movements, many=True).data, "next": next_url}
+        )
 
 
 class OrderViewSet(ReadOnlyModelViewSet):

@@ -15,6 +15,7 @@ from commerce.services.products import (
     product_update,
     tags_normalise,
 )
+from commerce.services.stock import product_stock_adjust
 from commerce.services.users import demo_operator_ensure, user_create
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "product_archive",
     "product_create",
     "product_publish",
+    "product_stock_adjust",
     "product_update",
     "tags_normalise",
     "user_create",

@@ -9,7 +9,9 @@ Locking rules (Saleor and django-oscar both shipped deadlocks before settling on
   two kinds of lock never form a cycle.
 
 Stock never goes below zero: the database's CHECK on ``inventory_quantity`` is the guarantee;
-the check here gives the friendly ``insufficient_stock`` error.
+the check here gives the friendly ``insufficient_stock`` error. Every stock change is also written
+to the ``stock_movements`` ledger in the same transaction (``order_placed`` -n per line,
+``order_cancelled`` +n), see ``commerce.services.stock``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from commerce.errors import InsufficientStock
-from commerce.models import Order, OrderEvent, OrderLine, Product, User
+from commerce.models import Order, OrderEvent, OrderLine, Product, StockMovement, User
 from commerce.money import MAX_AMOUNT, order_totals
 from devskyy.errors import FieldError, InvalidInput, InvalidTransition, NotPermitted
 
@@ -147,6 +149,19 @@ def order_place(
         },
     )
     OrderLine.objects.bulk_create([OrderLine(order=order, **line) for line in snapshots])
+    StockMovement.objects.bulk_create(
+        [
+            StockMovement(
+                product=product,
+                delta=-wanted[product.sku],
+                kind=StockMovement.Kind.ORDER_PLACED,
+                reason=order.order_number,
+                order=order,
+                actor=placed_by or user,
+            )
+            for product in products
+        ]
+    )
     OrderEvent.objects.create(
         order=order,
         actor=placed_by or user,
@@ -210,8 +225,22 @@ def order_cancel(*, order: Order, by: User | None, reason: str = "") -> Order:
     returned: dict[Any, int] = {}
     for line in order.lines.exclude(product=None):
         returned[line.product_id] = returned.get(line.product_id, 0) + line.quantity
-    for product_id in sorted(returned, key=str):  # UUID text order is PostgreSQL's uuid order
+    product_ids = sorted(returned, key=str)  # UUID text order is PostgreSQL's uuid order
+    for product_id in product_ids:
         Product.objects.filter(pk=product_id).update(
             inventory_quantity=F("inventory_quantity") + returned[product_id]
         )
+    StockMovement.objects.bulk_create(
+        [
+            StockMovement(
+                product_id=product_id,
+                delta=returned[product_id],
+                kind=StockMovement.Kind.ORDER_CANCELLED,
+                reason=order.order_number,
+                order=order,
+                actor=by,
+            )
+            for product_id in product_ids
+        ]
+    )
     return _move(order, Order.Status.CANCELLED, by=by, reason=reason)

@@ -1,4 +1,10 @@
-"""The catalogue: products, their validation and their publish/archive states."""
+"""The catalogue: products, their validation and their publish/archive states.
+
+A product's editable record carries a ``version``: ``product_update`` writes only over the version
+its caller read (optimistic locking, no lock held while an operator edits), and every write of the
+record (update, publish, archive) adds one. Stock is not part of the record: it moves by deltas
+through ``commerce.services.stock`` and the order services, and never bumps the version.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 
-from commerce.models import Product
-from devskyy.errors import InvalidTransition
+from commerce.models import Product, StockMovement, User
+from devskyy.errors import InvalidTransition, VersionMismatch
 
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 MAX_TAGS = 20
@@ -49,9 +56,12 @@ def _product_validate(fields: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
+# What product_update may change. Not the stock (product_stock_adjust) nor the status
+# (product_publish, product_archive).
 PRODUCT_EDITABLE_FIELDS = frozenset(
-    {"sku", "name", "description", "category", "price", "inventory_quantity", "tags", "metadata"}
+    {"sku", "name", "description", "category", "price", "tags", "metadata"}
 )
+OPENING_STOCK_REASON = "opening stock"
 
 
 @transaction.atomic
@@ -65,8 +75,10 @@ def product_create(
     inventory_quantity: int = 0,
     tags: list[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    by: User | None = None,
 ) -> Product:
-    """Create a draft product. Raises ValidationError (e.g. a taken SKU)."""
+    """Create a draft product at version 1. ``inventory_quantity`` is its opening stock, recorded
+    as an ``opening`` stock movement by ``by``. Raises ValidationError (e.g. a taken SKU)."""
     fields = {
         "sku": sku,
         "name": name,
@@ -81,26 +93,50 @@ def product_create(
     product = Product(**fields)
     product.full_clean()
     product.save()
+    if inventory_quantity:
+        StockMovement.objects.create(
+            product=product,
+            delta=inventory_quantity,
+            kind=StockMovement.Kind.OPENING,
+            reason=OPENING_STOCK_REASON,
+            actor=by,
+        )
     return product
 
 
 @transaction.atomic
-def product_update(*, product: Product, **changes: Any) -> Product:
-    """Change a product's editable fields under a row lock. A price change never touches placed
-    orders: they keep their own copies of prices."""
+def product_update(*, product: Product, expected_version: int, **changes: Any) -> Product:
+    """Change a product's editable fields, provided its record is still at ``expected_version``
+    (the version its caller read); the version then goes up by one.
+
+    Raises ``VersionMismatch`` when someone else changed the record since (nothing is written),
+    ``ValidationError`` for bad values or a field that is not editable here (stock and status have
+    their own services). No change at all writes nothing, but still checks the version. A price
+    change never touches placed orders: they keep their own copies of prices.
+    """
     unknown = set(changes) - PRODUCT_EDITABLE_FIELDS
     if unknown:
-        raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
+        raise ValidationError({name: ["This field cannot be changed here."] for name in unknown})
     if "tags" in changes:
         changes["tags"] = tags_normalise(changes["tags"])
     _product_validate(changes)
-    product = Product.objects.select_for_update().get(pk=product.pk)
+    current = Product.objects.get(pk=product.pk)
+    if current.version != expected_version:
+        raise VersionMismatch()
+    if not changes:
+        return current
     for name, value in changes.items():
-        setattr(product, name, value)
-    product.full_clean()
-    product.save(update_fields=[*changes])
-    product.refresh_from_db(fields=["updated_at"])
-    return product
+        setattr(current, name, value)
+    current.full_clean()  # the whole record as it will be: unique SKU, field rules
+    # The guarantee: write only over the version that was validated above. A concurrent writer
+    # that got there first (or holds the row) leaves zero rows to update here.
+    written = Product.objects.filter(pk=product.pk, version=expected_version).update(
+        **{name: getattr(current, name) for name in changes}, version=F("version") + 1
+    )
+    if not written:
+        raise VersionMismatch()
+    current.refresh_from_db(fields=["version", "updated_at"])
+    return current
 
 
 @transaction.atomic
@@ -108,9 +144,8 @@ def _product_move(*, product: Product, status: str) -> Product:
     product = Product.objects.select_for_update().get(pk=product.pk)
     if not product.can_transition_to(status):
         raise InvalidTransition(current=product.status, target=status)
-    product.status = status
-    product.save(update_fields=["status"])
-    product.refresh_from_db(fields=["updated_at"])
+    Product.objects.filter(pk=product.pk).update(status=status, version=F("version") + 1)
+    product.refresh_from_db(fields=["status", "version", "updated_at"])
     return product
 
 

@@ -6,7 +6,7 @@ from functools import cache
 import factory
 from django.contrib.auth.hashers import make_password
 
-from commerce.models import Order, Product, User
+from commerce.models import Order, Product, StockMovement, User
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -45,6 +45,9 @@ class AgentUserFactory(UserFactory):
 
 
 class ProductFactory(factory.django.DjangoModelFactory[Product]):
+    """A product whose stock is backed by an ``opening`` movement, as ``product_create`` writes it,
+    so that the ledger adds up to the stock from the start."""
+
     class Meta:
         model = Product
 
@@ -55,6 +58,18 @@ class ProductFactory(factory.django.DjangoModelFactory[Product]):
     inventory_quantity = 10
     status = Product.Status.PUBLISHED
     tags = factory.LazyFunction(lambda: ["premium"])
+
+    @classmethod
+    def _create(cls, model_class: type[Product], *args: object, **kwargs: object) -> Product:
+        product = super()._create(model_class, *args, **kwargs)
+        if product.inventory_quantity:
+            StockMovement.objects.create(
+                product=product,
+                delta=product.inventory_quantity,
+                kind=StockMovement.Kind.OPENING,
+                reason="opening stock",
+            )
+        return product
 
 
 class OrderFactory(factory.django.DjangoModelFactory[Order]):

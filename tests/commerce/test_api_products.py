@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from commerce.models import Product
+from commerce.api.views import ProductViewSet
+from commerce.models import Product, StockMovement
 from tests.commerce.factories import ProductFactory
 from tests.conftest import error_codes
 
@@ -117,7 +118,9 @@ def test_a_taken_sku_is_a_field_error(operator_api):
 
 def test_operator_updates_publishes_and_archives(operator_api):
     product = ProductFactory.create(status="draft", price=Decimal("5.00"))
-    response = operator_api.patch(f"{URL}{product.id}/", {"price": "6.50"}, format="json")
+    response = operator_api.patch(
+        f"{URL}{product.id}/", {"price": "6.50"}, format="json", headers={"If-Match": '"1"'}
+    )
     assert response.status_code == 200
     assert response.json()["price"] == "6.50"
 
@@ -134,3 +137,245 @@ def test_list_runs_a_constant_number_of_queries(agent_client, django_assert_num_
     ProductFactory.create_batch(20)
     with django_assert_num_queries(3):  # key, count, page
         assert len(agent_client.get(URL).json()["results"]) == 20
+
+
+# --- versions: ETag on read, If-Match on update -----------------------------------------------
+
+
+def test_the_detail_sends_the_version_as_its_etag(operator_api, agent_client):
+    product = ProductFactory.create()
+    for client in (operator_api, agent_client):
+        response = client.get(f"{URL}{product.id}/")
+        assert response["ETag"] == '"1"'
+        assert response.json()["version"] == 1
+
+
+def test_a_patch_over_the_version_read_answers_the_new_version(operator_api):
+    product = ProductFactory.create(name="Ring")
+    etag = operator_api.get(f"{URL}{product.id}/")["ETag"]
+
+    response = operator_api.patch(
+        f"{URL}{product.id}/", {"name": "Gold ring"}, format="json", headers={"If-Match": etag}
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response["ETag"] == '"2"'
+    assert (response.json()["name"], response.json()["version"]) == ("Gold ring", 2)
+
+
+def test_a_patch_without_if_match_is_a_428_and_writes_nothing(operator_api):
+    product = ProductFactory.create(name="Ring")
+    response = operator_api.patch(f"{URL}{product.id}/", {"name": "Renamed"}, format="json")
+    assert response.status_code == 428
+    assert response.json() == {
+        "code": "precondition_required",
+        "detail": "Send If-Match with the ETag of the version you read (GET the record first), "
+        "so that you never overwrite a change you have not seen.",
+    }
+    assert Product.objects.get().name == "Ring"
+
+
+def test_if_match_star_names_no_version_and_is_a_428_too(operator_api):
+    product = ProductFactory.create()
+    response = operator_api.patch(
+        f"{URL}{product.id}/", {"name": "X"}, format="json", headers={"If-Match": "*"}
+    )
+    assert response.status_code == 428
+
+
+def test_a_patch_over_a_stale_version_is_a_412_and_writes_nothing(operator_api):
+    product = ProductFactory.create(name="Ring")
+    first = operator_api.patch(
+        f"{URL}{product.id}/", {"name": "First"}, format="json", headers={"If-Match": '"1"'}
+    )
+    assert first.status_code == 200
+
+    response = operator_api.patch(
+        f"{URL}{product.id}/", {"name": "Second"}, format="json", headers={"If-Match": '"1"'}
+    )
+
+    assert response.status_code == 412
+    assert response.json() == {
+        "code": "version_mismatch",
+        "detail": "The record changed since you read it.",
+    }
+    assert Product.objects.get().name == "First"
+
+
+def test_a_weak_etag_is_accepted_as_its_version(operator_api):
+    product = ProductFactory.create()
+    response = operator_api.patch(
+        f"{URL}{product.id}/", {"name": "X"}, format="json", headers={"If-Match": 'W/"1"'}
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("if_match", ["1", '"abc"', '"1", "2"', '"0"', '"99999999999"', '"1'])
+def test_a_malformed_if_match_is_a_400_and_writes_nothing(operator_api, if_match):
+    product = ProductFactory.create(name="Ring")
+    response = operator_api.patch(
+        f"{URL}{product.id}/", {"name": "X"}, format="json", headers={"If-Match": if_match}
+    )
+    assert response.status_code == 400
+    assert error_codes(response.json()) == {"If-Match": ["invalid"]}
+    assert Product.objects.get().name == "Ring"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "pointer"),
+    [
+        ("inventory_quantity", 500, "/api/v1/products/{id}/adjust-stock/"),
+        ("status", "published", "/api/v1/products/{id}/publish/"),
+    ],
+)
+def test_stock_and_status_are_refused_in_a_patch_with_where_to_go(
+    operator_api, field, value, pointer
+):
+    product = ProductFactory.create(status="draft", inventory_quantity=3)
+    response = operator_api.patch(
+        f"{URL}{product.id}/",
+        {field: value, "name": "X"},
+        format="json",
+        headers={"If-Match": '"1"'},
+    )
+    assert response.status_code == 400
+    (error,) = response.json()["errors"][field]
+    assert error["code"] == "read_only"
+    assert pointer in error["message"]
+    product.refresh_from_db()
+    assert (product.inventory_quantity, product.status, product.name, product.version) == (
+        3,
+        "draft",
+        product.name,
+        1,
+    )
+
+
+def test_publish_and_archive_answer_the_new_version(operator_api):
+    product = ProductFactory.create(status="draft")
+    assert operator_api.post(f"{URL}{product.id}/publish/").json()["version"] == 2
+    assert operator_api.get(f"{URL}{product.id}/")["ETag"] == '"2"'
+
+
+# --- adjust-stock and the stock ledger ---------------------------------------------------------
+
+
+def adjust(client, product, body, **kwargs):
+    return client.post(f"{URL}{product.id}/adjust-stock/", body, format="json", **kwargs)
+
+
+def test_an_operator_adjusts_stock_by_a_delta_with_a_reason(operator_api, operator):
+    product = ProductFactory.create(inventory_quantity=3)
+
+    response = adjust(operator_api, product, {"delta": 5, "reason": "delivery"})
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["inventory_quantity"], response.json()["version"]) == (8, 1)
+    movement = StockMovement.objects.latest("id")
+    assert (movement.product, movement.delta, movement.kind, movement.reason, movement.actor) == (
+        product,
+        5,
+        "adjustment",
+        "delivery",
+        operator,
+    )
+
+
+def test_removing_more_than_is_left_is_a_409_naming_the_sku_and_what_is_left(operator_api):
+    product = ProductFactory.create(sku="RING", inventory_quantity=3)
+
+    response = adjust(operator_api, product, {"delta": -5, "reason": "recount"})
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "insufficient_stock",
+        "detail": "Only 3 of 'RING' in stock; 5 requested.",
+        "sku": "RING",
+        "requested": 5,
+        "available": 3,
+    }
+    assert Product.objects.get().inventory_quantity == 3
+    assert StockMovement.objects.count() == 1  # the opening one
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"delta": 0, "reason": "x"}, {"delta": ["zero"]}),
+        ({"delta": "5", "reason": "x"}, None),
+        ({"delta": "five", "reason": "x"}, {"delta": ["invalid"]}),
+        ({"delta": 1.5, "reason": "x"}, {"delta": ["invalid"]}),
+        ({"delta": 2**31, "reason": "x"}, {"delta": ["max_value"]}),
+        ({"delta": 5}, {"reason": ["required"]}),
+        ({"delta": 5, "reason": "   "}, {"reason": ["blank"]}),
+        ({"delta": 5, "reason": "x" * 501}, {"reason": ["max_length"]}),
+        ({"reason": "x"}, {"delta": ["required"]}),
+        (
+            {"delta": 5, "reason": "x", "inventory_quantity": 9},
+            {"inventory_quantity": ["unknown_field"]},
+        ),
+    ],
+)
+def test_bad_adjustments_are_400s_and_write_nothing(operator_api, body, expected):
+    product = ProductFactory.create(inventory_quantity=3)
+    response = adjust(operator_api, product, body)
+    if expected is None:  # a numeric string is an integer to DRF
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400, response.json()
+    assert error_codes(response.json()) == expected
+    assert Product.objects.get().inventory_quantity == 3
+    assert StockMovement.objects.count() == 1
+
+
+def test_a_retried_adjustment_with_its_idempotency_key_is_applied_once(operator_api):
+    product = ProductFactory.create(inventory_quantity=3)
+    body = {"delta": 2, "reason": "delivery"}
+    first = adjust(operator_api, product, body, HTTP_IDEMPOTENCY_KEY="adj-1")
+    again = adjust(operator_api, product, body, HTTP_IDEMPOTENCY_KEY="adj-1")
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Product.objects.get().inventory_quantity == 5
+
+
+def test_the_stock_movements_of_a_product_page_newest_first(operator_api, monkeypatch):
+    product = ProductFactory.create(inventory_quantity=1)
+    for n in range(3):
+        adjust(operator_api, product, {"delta": n + 1, "reason": f"delivery {n}"})
+    monkeypatch.setattr(ProductViewSet, "STOCK_MOVEMENTS_PAGE_SIZE", 2)
+
+    first = operator_api.get(f"{URL}{product.id}/stock-movements/").json()
+    second = operator_api.get(first["next"]).json()
+
+    assert [m["delta"] for m in first["results"]] == [3, 2]
+    assert [m["delta"] for m in second["results"]] == [1, 1]
+    assert [m["kind"] for m in second["results"]] == ["adjustment", "opening"]
+    assert second["next"] is None
+    assert sum(m["delta"] for m in first["results"] + second["results"]) == 7
+    assert first["results"][0]["reason"] == "delivery 2"
+    assert set(first["results"][0]) == {
+        "id",
+        "delta",
+        "kind",
+        "reason",
+        "order",
+        "actor",
+        "created_at",
+    }
+
+
+@pytest.mark.parametrize("query", ["before=x", "before=0", "page=2"])
+def test_a_bad_stock_movements_query_is_a_400(operator_api, query):
+    product = ProductFactory.create()
+    response = operator_api.get(f"{URL}{product.id}/stock-movements/?{query}")
+    assert response.status_code == 400
+
+
+def test_creating_a_product_records_its_opening_stock_by_the_caller(operator_api, operator):
+    response = operator_api.post(
+        URL,
+        {"sku": "NEW-1", "name": "New", "price": "1.00", "inventory_quantity": 4},
+        format="json",
+    )
+    movement = StockMovement.objects.get(product_id=response.json()["id"])
+    assert (movement.delta, movement.kind, movement.actor) == (4, "opening", operator)

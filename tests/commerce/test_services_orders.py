@@ -6,13 +6,21 @@ import itertools
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.db import models as dj_models
+from django.db.models import ProtectedError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from commerce.errors import InsufficientStock
 from commerce.models import Order, OrderEvent, OrderLine, Product
-from commerce.services import order_cancel, order_complete, order_mark_processing, order_place
+from commerce.services import (
+    order_cancel,
+    order_complete,
+    order_mark_processing,
+    order_place,
+    product_archive,
+)
 from devskyy.errors import InvalidInput, InvalidTransition
 from tests.commerce.factories import ProductFactory, UserFactory
 
@@ -127,12 +135,20 @@ def test_a_later_price_change_never_changes_a_placed_order(ring):
     assert order.total_price == Decimal("39.98")
 
 
-def test_deleting_a_product_keeps_the_order_lines(ring):
-    order = place()
-    Product.objects.filter(pk=ring.pk).delete()
-    line = order.lines.get()
-    assert line.product_id is None
-    assert line.sku == "RING"
+def raw_delete_now(table, pk):
+    """A raw DELETE whose foreign keys are checked at once (Django's are deferred)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"DELETE FROM {table} WHERE id = %s", [pk])
+
+
+def test_a_product_with_stock_history_cannot_be_deleted_but_archived(ring):
+    place()
+    with pytest.raises(ProtectedError):
+        Product.objects.filter(pk=ring.pk).delete()
+    with pytest.raises(IntegrityError):
+        raw_delete_now("products", ring.pk)
+    assert product_archive(product=ring).status == "archived"
 
 
 def test_tax_and_shipping_follow_settings(ring, settings):
