@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that a database outage in any view is a 503 (devskyy/middleware.py).
+    "devskyy.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,7 +100,15 @@ DB_CONN_HEALTH_CHECKS = env_bool("DB_CONN_HEALTH_CHECKS", True)
 DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0)
 DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 30)
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 10)
-DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 0)
+# No statement of a request runs longer than this (0: no limit), so a frozen or overloaded
+# database cannot hold every worker: the request answers 503 `database_timeout` instead.
+# `manage.py migrate` lifts it (an index build may take longer; see DB_MIGRATE_LOCK_TIMEOUT_MS).
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 30_000)
+# `migrate` runs with statement_timeout 0 and this lock_timeout (0: wait forever): a migration
+# that cannot get its table lock gives up instead of queueing every request behind it.
+DB_MIGRATE_LOCK_TIMEOUT_MS = env_int("DB_MIGRATE_LOCK_TIMEOUT_MS", 10_000)
+# The Retry-After (seconds) of the 503 answered while the database is unreachable or timing out.
+DB_UNAVAILABLE_RETRY_AFTER = env_int("DB_UNAVAILABLE_RETRY_AFTER", 5)
 
 
 def database_config() -> dict[str, Any]:
