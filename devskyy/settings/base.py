@@ -161,7 +161,11 @@ API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 4 * 1024 * 1024)
 # Django's own limit applies to form posts (the admin); JSON bodies are limited by the parser.
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
-API_IDEMPOTENCY_STALE_SECONDS = env_int("API_IDEMPOTENCY_STALE_SECONDS", 300)
+# A claim still in_progress after this many seconds belongs to a request that died (its worker
+# killed or crashed) and is taken over by a retry. It must exceed the longest a request can run:
+# gunicorn kills a request's worker after its --timeout (30 s by default), and no statement runs
+# longer than DB_STATEMENT_TIMEOUT_MS (30 s); twice that, 60 s, leaves a margin.
+API_IDEMPOTENCY_STALE_SECONDS = env_int("API_IDEMPOTENCY_STALE_SECONDS", 60)
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "100/second") or None
 # How long a process trusts an API key it has checked (a revocation takes effect within this).
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
