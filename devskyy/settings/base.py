@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "devskyy",
     "commerce",
     "agents_audit",
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "devskyy.urls"
@@ -138,7 +142,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "commerce.User"
-AUTHENTICATION_BACKENDS = ["commerce.auth_backends.UsernameOrEmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: refuses a locked-out login before any password is hashed.
+    "devskyy.login_throttling.LoginLockoutBackend",
+    "commerce.auth_backends.UsernameOrEmailBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     # Kept only so that hashes written by other stacks still verify (and are upgraded on login).
@@ -155,6 +163,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# --- Login lockout (django-axes) -------------------------------------------------------------
+# After AXES_FAILURE_LIMIT failed logins from one IP address, or for one account (whatever the
+# IP), further logins from that address or to that account are refused, even with the right
+# password, until AXES_COOLOFF_MINUTES have passed since the last failure (a failure during the
+# lockout extends it). The admin lists attempts under "Axes > Access attempts"; deleting an
+# attempt (or `manage.py axes_reset`) unlocks at once. A refused login answers 429.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each on its own, not the pair
+AXES_RESET_ON_SUCCESS = True  # a successful login forgets that account's and address's failures
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "devskyy/login_locked_out.html"
+# One counter per account whether its username or any spelling of its email is typed.
+AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field (username or email)
+AXES_USERNAME_CALLABLE = "devskyy.login_throttling.canonical_login"
+# Behind reverse proxies the socket's address is the proxy's: TRUSTED_PROXY_COUNT proxies that
+# each append to X-Forwarded-For make the client the address that many entries from the right.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "devskyy.login_throttling.client_ip"
 
 # --- API ------------------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 4 * 1024 * 1024)
