@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError, connection, connections
+from django.db import OperationalError, connection, connections, transaction
 from django.db.models.signals import pre_migrate
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
@@ -176,14 +176,18 @@ def test_a_statement_over_the_statement_timeout_is_a_503_database_timeout(caplog
     assert [r for r in caplog.records if r.exc_info] == []
 
 
+def _raised_by(sql: str) -> pytest.ExceptionInfo[OperationalError]:
+    """The error PostgreSQL raises for ``sql``, run in a savepoint that is then rolled back."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        with pytest.raises(OperationalError) as raised:
+            cursor.execute(sql)
+        transaction.set_rollback(True)
+    return raised
+
+
 @pytest.mark.django_db
 def test_the_api_handler_maps_a_real_query_cancel_to_database_timeout():
-    with pytest.raises(OperationalError) as raised, connection.cursor() as cursor:
-        cursor.execute("SAVEPOINT before_timeout")
-        cursor.execute("SET LOCAL statement_timeout = '10ms'")
-        cursor.execute("SELECT pg_sleep(1)")
-    with connection.cursor() as cursor:
-        cursor.execute("ROLLBACK TO SAVEPOINT before_timeout")
+    raised = _raised_by("SET LOCAL statement_timeout = '10ms'; SELECT pg_sleep(1)")
 
     response = exception_handler(raised.value, {"request": RequestFactory().get("/api/v1/x/")})
 
@@ -196,11 +200,7 @@ def test_the_api_handler_maps_a_real_query_cancel_to_database_timeout():
 @pytest.mark.django_db
 def test_other_operational_errors_stay_bugs_not_outages():
     # a deadlock is a bug of lock ordering: a 500 with its traceback, not a 503 to retry
-    with pytest.raises(OperationalError) as raised, connection.cursor() as cursor:
-        cursor.execute("SAVEPOINT before_error")
-        cursor.execute("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'deadlock_detected'; END $$")
-    with connection.cursor() as cursor:
-        cursor.execute("ROLLBACK TO SAVEPOINT before_error")
+    raised = _raised_by("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'deadlock_detected'; END $$")
 
     assert outage.database_error_code(raised.value) is None
     assert exception_handler(raised.value, {"request": RequestFactory().get("/api/")}) is None
@@ -248,7 +248,7 @@ def _env_without_db_settings() -> dict[str, str]:
 
 
 def test_by_default_every_session_has_a_30_second_statement_timeout():
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [
             sys.executable,
             "manage.py",
