@@ -152,6 +152,10 @@ PASSWORD_HASHERS = [
     # Kept only so that hashes written by other stacks still verify (and are upgraded on login).
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
+    # The seed's stack (passlib) writes bare "$2b$..." and "$argon2id$..." hashes: see
+    # commerce/hashers.py. A login rewrites them with the first hasher above.
+    "commerce.hashers.SeedBcryptPasswordHasher",
+    "commerce.hashers.SeedArgon2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
