@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from commerce import selectors, services
 from commerce.api import serializers as s
-from commerce.filters import OrderFilter, ProductFilter
+from commerce.filters import OrderFilter, ProductFilter, UserFilter
 from commerce.models import Order, Product, User
 from devskyy.api.idempotency import idempotent
 from devskyy.api.permissions import ADMINS, SHOPPERS, STAFF, caller, is_staff
@@ -178,6 +178,7 @@ class UserViewSet(ReadOnlyModelViewSet):
 
     queryset = User.objects.none()
     serializer_class = s.UserSerializer
+    filterset_class = UserFilter
     roles = {"list": ADMINS, "retrieve": ADMINS, "create": ADMINS, "me": SHOPPERS}
 
     def get_queryset(self) -> Any:
