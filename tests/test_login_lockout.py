@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessLog
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.test import Client, RequestFactory
@@ -151,6 +151,21 @@ def test_staff_see_the_attempts_in_the_admin_and_unlock_by_deleting_them(ops, ro
     client, right = login(TEST_PASSWORD)
     assert right.status_code == 302
     assert logged_in(client)
+
+
+def test_the_login_log_is_read_only_even_for_admins(ops):
+    assert login(TEST_PASSWORD)[1].status_code == 302
+    entry = AccessLog.objects.get(username="ops")
+    admin = Client()
+    admin.force_login(make_user(role="admin"))
+
+    listing = admin.get(reverse("admin:axes_accesslog_changelist"))
+    assert listing.status_code == 200
+    assert entry in listing.context["cl"].result_list
+    assert admin.get(reverse("admin:axes_accesslog_change", args=[entry.pk])).status_code == 200
+    delete = admin.post(reverse("admin:axes_accesslog_delete", args=[entry.pk]), {"post": "yes"})
+    assert delete.status_code == 403
+    assert AccessLog.objects.filter(pk=entry.pk).exists()
 
 
 def test_customers_cannot_see_the_attempts(ops):
