@@ -4,7 +4,7 @@ migration that knew its old name working (``replaces``)."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from django.db import connection, migrations
@@ -44,8 +44,8 @@ def test_a_database_that_applied_the_old_name_has_nothing_to_apply():
 def test_a_migration_that_depends_on_the_old_name_follows_the_new_one(monkeypatch):
     # another branch's migration written before the rename
     class Later(migrations.Migration):
-        dependencies: Any = [OLD_NAME]
-        operations: Any = []
+        dependencies = [OLD_NAME]
+        operations: ClassVar[list[Any]] = []
 
     load_disk = MigrationLoader.load_disk
 

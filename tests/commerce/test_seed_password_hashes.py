@@ -4,6 +4,8 @@ rewrites them in Django's format. A wrong password is refused and changes nothin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import argon2
 import bcrypt
 import pytest
@@ -27,7 +29,7 @@ def bcrypt_hash(password: str, prefix: bytes = b"2b") -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(4, prefix=prefix)).decode()
 
 
-SEED_HASHES = {
+SEED_HASHES: dict[str, Callable[[str], str]] = {
     "bcrypt $2b$": lambda pw: bcrypt_hash(pw),
     "bcrypt $2a$": lambda pw: bcrypt_hash(pw, prefix=b"2a"),
     "bcrypt $2y$": lambda pw: "$2y$" + bcrypt_hash(pw)[4:],  # PHP's name for $2b$
