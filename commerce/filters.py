@@ -5,16 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
-from commerce.models import Order, Product
+from commerce.models import Order, Product, User
 
 
 class CommaSeparatedTags(django_filters.BaseCSVFilter, django_filters.CharFilter):
     pass
 
 
+class StrictBooleanField(forms.Field):
+    """``true`` or ``false`` (any case); anything else is an error, not silently "no filter"
+    as django-filter's own boolean widgets make it."""
+
+    default_error_messages = {"invalid": "Enter true or false."}
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in self.empty_values:
+            return None
+        lowered = str(value).lower()
+        if lowered not in {"true", "false"}:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return lowered == "true"
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class ProductFilter(django_filters.FilterSet):
+    sku = django_filters.CharFilter(max_length=100, label="Exact SKU.")
     status = django_filters.ChoiceFilter(choices=Product.Status.choices)
     category = django_filters.CharFilter(max_length=100)
     tags = CommaSeparatedTags(
@@ -38,7 +59,7 @@ class ProductFilter(django_filters.FilterSet):
 
     class Meta:
         model = Product
-        fields = ["status", "category"]
+        fields = ["sku", "status", "category"]
 
     def filter_search(self, queryset: QuerySet[Product], name: str, value: str) -> Any:
         value = value.strip()
@@ -66,3 +87,17 @@ class OrderFilter(django_filters.FilterSet):
     class Meta:
         model = Order
         fields = ["status", "user"]
+
+
+class UserFilter(django_filters.FilterSet):
+    """The seeds' user lookups. ``email`` and ``username`` are exact, case included, so that the
+    unique indexes (users_email_key, users_username_key) answer them; emails are stored with
+    their domain lowercased."""
+
+    email = django_filters.CharFilter(max_length=255, label="Exact email, as stored.")
+    username = django_filters.CharFilter(max_length=100, label="Exact username.")
+    is_active = StrictBooleanFilter(label="`true` or `false`.")
+
+    class Meta:
+        model = User
+        fields = ["email", "username", "is_active"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.hashers import acheck_password, check_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -13,6 +14,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 from rest_framework_api_key.models import AbstractAPIKey
 
+from commerce.hashers import as_django_encoded
 from devskyy.models import CreatedAtModel, DatabaseNow, TimestampedModel, metadata_field
 
 
@@ -147,6 +149,24 @@ class User(AbstractBaseUser, TimestampedModel):
 
     def get_short_name(self) -> str:
         return self.username
+
+    # Django's check_password, also for the bare hashes that the seed's stack writes (see
+    # commerce/hashers.py): a hash not in the preferred format is rewritten on success.
+    def check_password(self, raw_password: str | None) -> bool:
+        def setter(raw_password: str) -> None:
+            self.set_password(raw_password)
+            self._password = None  # a new hash of the same password is not a password change
+            self.save(update_fields=["password"])
+
+        return check_password(raw_password, as_django_encoded(self.password), setter)
+
+    async def acheck_password(self, raw_password: str | None) -> bool:
+        async def setter(raw_password: str) -> None:
+            self.set_password(raw_password)
+            self._password = None
+            await self.asave(update_fields=["password"])
+
+        return await acheck_password(raw_password, as_django_encoded(self.password), setter)
 
     @property
     def is_staff(self) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes import admin as axes_admin
+from axes.models import AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import Model
@@ -72,3 +74,21 @@ class IdempotencyRecordAdmin(ReadOnlyAuditAdmin):
     search_fields = ("=key", "user__username")
     ordering = ("-created_at",)
     exclude = ("response_body",)
+
+
+# django-axes' login logs are audit tables too: read-only like ours. Its access attempts stay
+# deletable by staff, as deleting one is how a locked-out login is unlocked.
+class AccessLogAdmin(ReadOnlyAuditAdmin, axes_admin.AccessLogAdmin):
+    """Successful admin logins and logouts, as django-axes records them."""
+
+
+class AccessFailureLogAdmin(ReadOnlyAuditAdmin, axes_admin.AccessFailureLogAdmin):
+    """Failed admin logins, when AXES_ENABLE_ACCESS_FAILURE_LOG keeps them."""
+
+
+for _model, _model_admin in (
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
+    admin.site.unregister(_model)
+    admin.site.register(_model, _model_admin)

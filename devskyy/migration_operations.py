@@ -6,6 +6,9 @@
 - ``AppendOnlyTrigger``: a trigger that refuses ``UPDATE`` and ``DELETE`` on a ledger table.
 
 All are reversible and change nothing in Django's model state, so ``makemigrations`` stays clean.
+All emit their SQL through ``schema_editor.execute`` and read nothing from the database to build
+it, so ``manage.py sqlmigrate`` prints it for deployers to review, also for a database that has
+no tables yet.
 """
 
 from __future__ import annotations
@@ -124,21 +127,30 @@ class ForeignKeyOnDeleteSetNull(Operation):
         field = model._meta.get_field(self.field_name)
         target = field.remote_field.model
         qn = schema_editor.quote_name
-        names = schema_editor._constraint_names(  # type: ignore[attr-defined]
-            model, [field.column], foreign_key=True
-        )
-        if len(names) != 1:
-            raise ValueError(
-                f"expected one foreign key on {model._meta.db_table}.{field.column}, "
-                f"found {sorted(names)}"
+        # The name Django gave the constraint is a function of the table, column and target
+        # (what its own AlterField uses to find it), so the SQL needs no look at the database.
+        name = str(
+            schema_editor._fk_constraint_name(  # type: ignore[attr-defined]
+                model, field, "_fk_%(to_table)s_%(to_column)s"
             )
-        (name,) = names
+        ).strip('"')
+        if not schema_editor.collect_sql:
+            # Running for real: say clearly if the database's constraint is not that one.
+            found = schema_editor._constraint_names(  # type: ignore[attr-defined]
+                model, [field.column], foreign_key=True
+            )
+            if found != [name]:
+                raise ValueError(
+                    f"expected the foreign key {name} on {model._meta.db_table}.{field.column}, "
+                    f"found {sorted(found)}"
+                )
         table = qn(model._meta.db_table)
         schema_editor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {qn(name)}")
+        action = f" {on_delete}" if on_delete else ""
         schema_editor.execute(
             f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} FOREIGN KEY ({qn(field.column)}) "
-            f"REFERENCES {qn(target._meta.db_table)} ({qn(target._meta.pk.column)}) "
-            f"{on_delete} DEFERRABLE INITIALLY DEFERRED"
+            f"REFERENCES {qn(target._meta.db_table)} ({qn(target._meta.pk.column)}){action} "
+            "DEFERRABLE INITIALLY DEFERRED"
         )
 
     def database_forwards(

@@ -1,9 +1,12 @@
+import sys
+
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from devskyy import middleware as outage
 from devskyy.api.views import healthz
 
 admin.site.site_header = "devskyy operations"
@@ -27,6 +30,11 @@ def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    # A database outage raised in a middleware (a session saved on the way out) arrives here;
+    # views' outages are answered earlier by DatabaseUnavailableMiddleware and the API's handler.
+    exc = sys.exc_info()[1]
+    if exc is not None and (code := outage.database_error_code(exc)) is not None:
+        return outage.database_unavailable_response(request, code, exc)
     if request.path.startswith("/api/"):
         return JsonResponse(
             {"code": "server_error", "detail": "Internal server error."}, status=500

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rest_framework import serializers
 
@@ -71,17 +71,59 @@ class AgentExecutionStartSerializer(StrictInputSerializer):
 
 
 class AgentExecutionEndSerializer(StrictInputSerializer):
+    """``complete``'s body. Seed 001's ``complete_execution(result)`` sends only ``result`` and
+    reads the counts out of it: when ``tokens_used`` or ``duration_ms`` is absent at the top
+    level, a ``result`` object's key of that name is used, under the same rules (its errors are
+    keyed ``result.<name>``). A top-level field that is present, even ``null``, wins."""
+
+    COUNTS: ClassVar[tuple[str, ...]] = ("tokens_used", "duration_ms")
+    counts_from_result: ClassVar[bool] = True
+
     result = serializers.JSONField(required=False, allow_null=True, default=None)
+    tokens_used = serializers.IntegerField(
+        min_value=0,
+        max_value=INT32_MAX,
+        required=False,
+        allow_null=True,
+        help_text="Absent: `result.tokens_used`, if `result` has it.",
+    )
+    duration_ms = serializers.IntegerField(
+        min_value=0,
+        max_value=INT32_MAX,
+        required=False,
+        allow_null=True,
+        help_text="Absent: `result.duration_ms`, if `result` has it.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        result = attrs.get("result")
+        if not self.counts_from_result or not isinstance(result, dict):
+            return attrs
+        errors: dict[str, Any] = {}
+        for name in self.COUNTS:
+            if name in attrs or name not in result:
+                continue
+            try:
+                attrs[name] = self.fields[name].run_validation(result[name])
+            except serializers.ValidationError as exc:
+                errors[name] = exc.detail
+        if errors:
+            raise serializers.ValidationError({"result": errors})
+        return attrs
+
+
+class AgentExecutionFailSerializer(AgentExecutionEndSerializer):
+    """``fail``'s body: ``result`` is the error, whatever its keys; counts only at the top."""
+
+    counts_from_result = False
+
+    result = serializers.JSONField(help_text="The error: a message, a traceback, anything JSON.")
     tokens_used = serializers.IntegerField(
         min_value=0, max_value=INT32_MAX, required=False, allow_null=True
     )
     duration_ms = serializers.IntegerField(
         min_value=0, max_value=INT32_MAX, required=False, allow_null=True
     )
-
-
-class AgentExecutionFailSerializer(AgentExecutionEndSerializer):
-    result = serializers.JSONField(help_text="The error: a message, a traceback, anything JSON.")
 
 
 class AgentExecutionSerializer(serializers.ModelSerializer[AgentExecution]):

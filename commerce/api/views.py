@@ -16,7 +16,7 @@ from rest_framework.reverse import reverse
 from commerce import selectors, services
 from commerce.api import serializers as s
 from commerce.api.authentication import caller
-from commerce.filters import OrderFilter, ProductFilter
+from commerce.filters import OrderFilter, ProductFilter, UserFilter
 from commerce.models import Order, Product, User
 from devskyy.api.idempotency import idempotent
 from devskyy.api.preconditions import IF_MATCH, if_match_version, version_etag
@@ -280,6 +280,7 @@ class UserViewSet(ReadOnlyModelViewSet):
 
     queryset = User.objects.none()
     serializer_class = s.UserSerializer
+    filterset_class = UserFilter
     roles = {
         "list": User.ADMIN_ROLES,
         "retrieve": User.ADMIN_ROLES,

@@ -12,7 +12,7 @@ from devskyy.migration_operations import ForeignKeyOnDeleteSetNull
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("commerce", "0007"),
+        ("commerce", "0007_order_number_sequence_and_set_null"),
     ]
 
     operations = [

@@ -21,6 +21,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from devskyy import middleware as outage
 from devskyy.errors import DomainError, FieldError, InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,20 @@ def _django_validation_error(exc: DjangoValidationError) -> exceptions.Validatio
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if (database_code := outage.database_error_code(exc)) is not None:
+        # The database is down or timed out (also while authenticating): a 503 to retry after
+        # Retry-After, logged once per interval without a traceback (see devskyy.middleware).
+        from rest_framework.views import set_rollback
+
+        set_rollback()
+        outage.report(database_code, exc, context["request"])
+        response = Response(
+            {"code": database_code, "detail": outage.DETAILS[database_code]},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": outage.retry_after()},
+        )
+        outage.mark_logged(response)
+        return response
     if isinstance(exc, InvalidInput):
         exc = exceptions.ValidationError(_error_tree(exc.errors))
     elif isinstance(exc, DomainError):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "devskyy",
     "commerce",
     "agents_audit",
@@ -58,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that a database outage in any view is a 503 (devskyy/middleware.py).
+    "devskyy.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -66,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "devskyy.urls"
@@ -98,7 +104,15 @@ DB_CONN_HEALTH_CHECKS = env_bool("DB_CONN_HEALTH_CHECKS", True)
 DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0)
 DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 30)
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 10)
-DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 0)
+# No statement of a request runs longer than this (0: no limit), so a frozen or overloaded
+# database cannot hold every worker: the request answers 503 `database_timeout` instead.
+# `manage.py migrate` lifts it (an index build may take longer; see DB_MIGRATE_LOCK_TIMEOUT_MS).
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 30_000)
+# `migrate` runs with statement_timeout 0 and this lock_timeout (0: wait forever): a migration
+# that cannot get its table lock gives up instead of queueing every request behind it.
+DB_MIGRATE_LOCK_TIMEOUT_MS = env_int("DB_MIGRATE_LOCK_TIMEOUT_MS", 10_000)
+# The Retry-After (seconds) of the 503 answered while the database is unreachable or timing out.
+DB_UNAVAILABLE_RETRY_AFTER = env_int("DB_UNAVAILABLE_RETRY_AFTER", 5)
 
 
 def database_config() -> dict[str, Any]:
@@ -128,12 +142,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "commerce.User"
-AUTHENTICATION_BACKENDS = ["commerce.auth_backends.UsernameOrEmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: refuses a locked-out login before any password is hashed.
+    "devskyy.login_throttling.LoginLockoutBackend",
+    "commerce.auth_backends.UsernameOrEmailBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     # Kept only so that hashes written by other stacks still verify (and are upgraded on login).
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
+    # The seed's stack (passlib) writes bare "$2b$..." and "$argon2id$..." hashes: see
+    # commerce/hashers.py. A login rewrites them with the first hasher above.
+    "commerce.hashers.SeedBcryptPasswordHasher",
+    "commerce.hashers.SeedArgon2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -146,12 +168,36 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 
+# --- Login lockout (django-axes) -------------------------------------------------------------
+# After AXES_FAILURE_LIMIT failed logins from one IP address, or for one account (whatever the
+# IP), further logins from that address or to that account are refused, even with the right
+# password, until AXES_COOLOFF_MINUTES have passed since the last failure (a failure during the
+# lockout extends it). The admin lists attempts under "Axes > Access attempts"; deleting an
+# attempt (or `manage.py axes_reset`) unlocks at once. A refused login answers 429.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each on its own, not the pair
+AXES_RESET_ON_SUCCESS = True  # a successful login forgets that account's and address's failures
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "devskyy/login_locked_out.html"
+# One counter per account whether its username or any spelling of its email is typed.
+AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field (username or email)
+AXES_USERNAME_CALLABLE = "devskyy.login_throttling.canonical_login"
+# Behind reverse proxies the socket's address is the proxy's: TRUSTED_PROXY_COUNT proxies that
+# each append to X-Forwarded-For make the client the address that many entries from the right.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "devskyy.login_throttling.client_ip"
+
 # --- API ------------------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 4 * 1024 * 1024)
 # Django's own limit applies to form posts (the admin); JSON bodies are limited by the parser.
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
-API_IDEMPOTENCY_STALE_SECONDS = env_int("API_IDEMPOTENCY_STALE_SECONDS", 300)
+# A claim still in_progress after this many seconds belongs to a request that died (its worker
+# killed or crashed) and is taken over by a retry. It must exceed the longest a request can run:
+# gunicorn kills a request's worker after its --timeout (30 s by default), and no statement runs
+# longer than DB_STATEMENT_TIMEOUT_MS (30 s); twice that, 60 s, leaves a margin.
+API_IDEMPOTENCY_STALE_SECONDS = env_int("API_IDEMPOTENCY_STALE_SECONDS", 60)
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "100/second") or None
 # How long a process trusts an API key it has checked (a revocation takes effect within this).
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)

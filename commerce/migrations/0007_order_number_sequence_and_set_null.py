@@ -1,5 +1,9 @@
 """Order numbers come from a PostgreSQL sequence (never a random string that can collide), and
-order lines and events outlive a deleted product or user (ON DELETE SET NULL in the database)."""
+order lines and events outlive a deleted product or user (ON DELETE SET NULL in the database).
+
+This migration was first named plain "0007". `replaces` keeps the old name working: a database
+that applied "0007" counts this one as applied, and a migration that depends on
+("commerce", "0007") depends on this one."""
 
 from django.db import migrations
 
@@ -7,6 +11,8 @@ from devskyy.migration_operations import ForeignKeyOnDeleteSetNull
 
 
 class Migration(migrations.Migration):
+    replaces = [("commerce", "0007")]
+
     dependencies = [("commerce", "0006_order_lines_and_events")]
 
     operations = [
