@@ -7,34 +7,71 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 
 from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
 from commerce.models import User
 from devskyy.errors import Conflict, InvalidTransition
 
-TOOL_EXECUTION_COPY_COLUMNS = (
-    "correlation_id",
-    "tool_name",
-    "agent_id",
-    "user_id",
-    "inputs",
-    "output",
-    "status",
-    "duration_ms",
-    "error_message",
-    "metadata",
-)
+
+def written_fields(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
+    """The columns a writer of ``model`` sets, in the model's order: every concrete field except
+    those the database fills, i.e. the primary key and the non-editable fields with a
+    ``db_default`` (``id``: gen_random_uuid(), ``created_at``: now()). Editable fields with a
+    ``db_default`` (``metadata``) are written, with the model's default when none is given,
+    which equals the database's (a test holds them equal)."""
+    return tuple(
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key
+        and not (field.db_default is not models.NOT_PROVIDED and not field.editable)
+    )
+
+
+TOOL_EXECUTION_FIELDS = written_fields(ToolExecution)
+# One list for the INSERT, the COPY and the row tuples below.
+TOOL_EXECUTION_COPY_COLUMNS = tuple(field.column for field in TOOL_EXECUTION_FIELDS)
+# A statement text built once at import. Not a prepared statement: Django's psycopg 3 backend
+# uses client-side binding cursors and sets prepare_threshold=None unless OPTIONS ask for
+# server_side_binding and a threshold, so every call sends this text with the values bound into
+# it on the client, and PostgreSQL parses and plans it each time. What it saves is the ORM's
+# work (building and compiling an INSERT per call), not the database's.
 TOOL_EXECUTION_INSERT_SQL = (
-    f"INSERT INTO tool_executions ({', '.join(TOOL_EXECUTION_COPY_COLUMNS)}) "  # noqa: S608 (constants)
-    "VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s::jsonb) "
-    "RETURNING id, created_at"
+    f"INSERT INTO tool_executions ({', '.join(TOOL_EXECUTION_COPY_COLUMNS)}) "  # noqa: S608 (from the model)
+    "VALUES ({}) RETURNING id, created_at".format(
+        ", ".join(
+            "%s::jsonb" if isinstance(field, models.JSONField) else "%s"
+            for field in TOOL_EXECUTION_FIELDS
+        )
+    )
+)
+# For each column: the item's key (the field's attname: ``user_id`` for the user), whether it is
+# JSON (sent as text for a jsonb column), and for a NOT NULL column with a default (metadata),
+# that default, written when the item has no value.
+_TOOL_EXECUTION_ROW = tuple(
+    (
+        field.attname,
+        isinstance(field, models.JSONField),
+        field.get_default if field.has_default() and not field.null else None,
+    )
+    for field in TOOL_EXECUTION_FIELDS
 )
 
 
 def _dump(value: Any) -> str | None:
     """JSON text for a jsonb column (SQL NULL for None)."""
     return None if value is None else orjson.dumps(value).decode()
+
+
+def _tool_execution_row(item: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The values of TOOL_EXECUTION_COPY_COLUMNS for one validated item (``user_id`` included)."""
+    row = []
+    for key, is_json, default in _TOOL_EXECUTION_ROW:
+        value = item.get(key)
+        if value is None and default is not None:
+            value = default()
+        row.append(_dump(value) if is_json else value)
+    return tuple(row)
 
 
 def tool_execution_record(
@@ -52,8 +89,9 @@ def tool_execution_record(
 ) -> ToolExecution:
     """Record one tool call. Input is expected to be validated (types, lengths, choices).
 
-    One prepared INSERT ... RETURNING (the hot write of every agent): the database gives the id
-    and ``created_at``; the returned instance is what the ORM would have built.
+    One INSERT ... RETURNING (the hot write of every agent), its text built once (see
+    TOOL_EXECUTION_INSERT_SQL): the database gives the id and ``created_at``; the returned
+    instance is what the ORM would have built.
     """
     execution = ToolExecution(
         user=user,
@@ -67,22 +105,9 @@ def tool_execution_record(
         error_message=error_message,
         metadata=dict(metadata or {}),
     )
+    values = {field.attname: getattr(execution, field.attname) for field in TOOL_EXECUTION_FIELDS}
     with connection.cursor() as cursor:
-        cursor.execute(
-            TOOL_EXECUTION_INSERT_SQL,
-            [
-                correlation_id,
-                tool_name,
-                agent_id,
-                None if user is None else user.pk,
-                _dump(inputs),
-                _dump(output),
-                status,
-                duration_ms,
-                error_message,
-                _dump(execution.metadata),
-            ],
-        )
+        cursor.execute(TOOL_EXECUTION_INSERT_SQL, _tool_execution_row(values))
         execution.id, execution.created_at = cursor.fetchone()
     execution._state.adding = False
     return execution
@@ -95,7 +120,7 @@ def tool_executions_record_bulk(*, user: User | None, items: Iterable[Mapping[st
     COPY is PostgreSQL's fastest way in; the rows get their ids and ``created_at`` (one
     transaction timestamp for the whole batch) from the column defaults.
     """
-    user_id = None if user is None else str(user.pk)
+    user_id = None if user is None else user.pk
     count = 0
     columns = ", ".join(TOOL_EXECUTION_COPY_COLUMNS)
     with (
@@ -103,20 +128,7 @@ def tool_executions_record_bulk(*, user: User | None, items: Iterable[Mapping[st
         cursor.cursor.copy(f"COPY tool_executions ({columns}) FROM STDIN") as copy,
     ):
         for item in items:
-            copy.write_row(
-                (
-                    item["correlation_id"],
-                    item["tool_name"],
-                    item.get("agent_id"),
-                    user_id,
-                    _dump(item["inputs"]),
-                    _dump(item.get("output")),
-                    item["status"],
-                    item.get("duration_ms"),
-                    item.get("error_message"),
-                    _dump(item.get("metadata") or {}),
-                )
-            )
+            copy.write_row(_tool_execution_row({**item, "user_id": user_id}))
             count += 1
     return count
 

@@ -2,32 +2,65 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import Any, ClassVar
+from enum import Enum
+from typing import Any, ClassVar, cast
 
+from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinLengthValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+)
 from rest_framework import serializers
+from rest_framework.serializers import as_serializer_error
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 
 class StringsOnlyMixin:
     """Text fields take JSON strings only (DRF would turn ``5`` into ``"5"``)."""
 
-    def _reject_non_strings(self, data: Any) -> None:
+    def _non_string_errors(self, data: Any) -> dict[str, list[serializers.ErrorDetail]]:
         if not isinstance(data, dict):
-            return
-        errors = {
+            return {}
+        return {
             name: [serializers.ErrorDetail("Must be a string.", code="invalid")]
             for name, field in self.fields.items()  # type: ignore[attr-defined]
             if isinstance(field, serializers.CharField)
             and data.get(name) is not None
             and not isinstance(data[name], str)
         }
+
+    def _reject_non_strings(self, data: Any) -> None:
+        errors = self._non_string_errors(data)
         if errors:
             raise serializers.ValidationError(errors)
 
 
 class StrictInputSerializer(StringsOnlyMixin, serializers.Serializer):
-    """An input serializer that rejects fields it does not know, instead of silently dropping
-    them: a caller who sends ``role`` or ``user`` learns it is not theirs to set."""
+    """An input serializer that takes JSON as JSON.
+
+    It rejects fields it does not know, instead of silently dropping them: a caller who sends
+    ``role`` or ``user`` learns it is not theirs to set. Text fields take JSON strings and integer
+    fields JSON integers only: DRF would turn ``5`` into ``"5"``, and ``"5"``, ``" 5 "`` or
+    ``5.0`` into ``5``; here they are 400s with the code ``invalid``, as the OpenAPI types say.
+    The checks run in stages: unknown fields, then wrong JSON types, then DRF's own validation.
+    """
+
+    def _non_integer_errors(self, data: Any) -> dict[str, list[serializers.ErrorDetail]]:
+        if not isinstance(data, dict):
+            return {}
+        return {
+            name: [serializers.ErrorDetail(str(field.error_messages["invalid"]), code="invalid")]
+            for name, field in self.fields.items()
+            if isinstance(field, serializers.IntegerField)
+            and data.get(name) is not None
+            and (isinstance(data[name], bool) or not isinstance(data[name], int))
+        }
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
@@ -39,7 +72,9 @@ class StrictInputSerializer(StringsOnlyMixin, serializers.Serializer):
                         for name in unknown
                     }
                 )
-        self._reject_non_strings(data)
+        wrong_types = {**self._non_string_errors(data), **self._non_integer_errors(data)}
+        if wrong_types:
+            raise serializers.ValidationError(wrong_types)
         return super().to_internal_value(data)
 
 
@@ -71,168 +106,348 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
-class _Invalid:
-    """A field checker's verdict that the value is not acceptable."""
+# --- The fast path: a serializer's declaration compiled to one checker per field --------------
+#
+# A checker returns the field's validated value exactly as DRF's machinery (with
+# StrictInputSerializer's JSON types) would, or _REFUSED when that machinery would refuse the
+# value or the checker cannot be sure it accepts it. The fast path only ever accepts: any refusal
+# is decided and explained by the plain path, so error bodies are DRF's by construction.
 
-    __slots__ = ("detail",)
+_REFUSED = object()
+_MISSING = object()
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Deeper JSON goes to the plain path; DRF's json.dumps check handles far deeper documents, and the
+# request parser refuses anything deeper than devskyy.api.parsers.MAX_DEPTH (32) anyway.
+_JSON_MAX_DEPTH = 64
 
-    def __init__(self, message: str, code: str) -> None:
-        self.detail = serializers.ErrorDetail(message, code=code)
+Checker = Callable[[Any], Any]
+
+# Keyword arguments every supported field may carry: they change what is required, defaulted or
+# nullable (all enforced), or only documentation and error wording (a refusal's wording comes
+# from the plain path). Anything else (validators, source, read_only, ...) is refused.
+_COMMON_KWARGS = frozenset(
+    {
+        "required",
+        "default",
+        "allow_null",
+        "label",
+        "help_text",
+        "style",
+        "write_only",
+        "initial",
+        "error_messages",
+    }
+)
 
 
-Checker = Callable[[Any], Any]  # returns the clean value, or an _Invalid
-
-
-def _char_checker(field: Any) -> Checker:
-    max_length, allow_blank = field.max_length, field.allow_blank
-    trim = getattr(field, "trim_whitespace", False)
-    too_long = f"Ensure this field has no more than {max_length} characters."
+def _char_checker(field: serializers.CharField) -> Checker:
+    """CharField.run_validation: blank test on the trimmed value, then to_internal_value (trim),
+    then every validator (max_length, min_length, NUL and surrogate characters) on the result.
+    Non-strings are refused by StrictInputSerializer before DRF would coerce numbers to text."""
+    max_length, min_length = field.max_length, field.min_length
+    allow_blank, trim = field.allow_blank, field.trim_whitespace
 
     def check(value: Any) -> Any:
         if type(value) is not str:
-            return _Invalid("Must be a string.", "invalid")
+            return _REFUSED
+        if trim:
+            value = value.strip()
+        if not value:
+            return "" if allow_blank else _REFUSED
         if max_length is not None and len(value) > max_length:
-            return _Invalid(too_long, "max_length")
-        if "\x00" in value:
-            return _Invalid("Null characters are not allowed.", "null_characters_not_allowed")
-        clean = value.strip() if trim else value
-        if not allow_blank and not (clean if trim else value.strip()):
-            return _Invalid("This field may not be blank.", "blank")
-        return clean
-
-    return check
-
-
-def _choice_checker(field: Any) -> Checker:
-    choices = frozenset(str(choice) for choice in field.choices)
-
-    def check(value: Any) -> Any:
-        if type(value) is not str or value not in choices:
-            return _Invalid(f'"{str(value)[:50]}" is not a valid choice.', "invalid_choice")
+            return _REFUSED
+        if min_length is not None and len(value) < min_length:
+            return _REFUSED
+        if "\x00" in value or (not value.isascii() and _SURROGATE.search(value)):
+            return _REFUSED
         return value
 
     return check
 
 
-def _int_checker(field: Any) -> Checker:
+def _choice_checker(field: serializers.ChoiceField) -> Checker:
+    """ChoiceField.to_internal_value: ``""`` if blank is allowed, else the choice whose string
+    form is ``str(value)``."""
+    choices, allow_blank = field.choice_strings_to_values, field.allow_blank
+
+    def check(value: Any) -> Any:
+        if type(value) is str:
+            if value == "" and allow_blank:
+                return ""
+            return choices.get(value, _REFUSED)
+        if isinstance(value, Enum):
+            return _REFUSED  # DRF maps enums by their value; not JSON, so not here
+        return choices.get(str(value), _REFUSED)
+
+    return check
+
+
+def _integer_checker(field: serializers.IntegerField) -> Checker:
+    """A JSON integer (StrictInputSerializer refuses strings, floats and booleans), within
+    min_value and max_value. Integers beyond 64 bits (which no JSON parser here produces) go to
+    the plain path, where ``str()`` may refuse them."""
     low, high = field.min_value, field.max_value
 
     def check(value: Any) -> Any:
-        if type(value) is not int:
-            return _Invalid("A valid integer is required.", "invalid")
-        if low is not None and value < low:
-            return _Invalid(f"Ensure this value is greater than or equal to {low}.", "min_value")
-        if high is not None and value > high:
-            return _Invalid(f"Ensure this value is less than or equal to {high}.", "max_value")
+        if type(value) is not int or value.bit_length() > 64:
+            return _REFUSED
+        if (low is not None and value < low) or (high is not None and value > high):
+            return _REFUSED
         return value
 
     return check
 
 
-def _object_checker(field: Any) -> Checker:
+def is_json_document(value: Any) -> bool:
+    """Whether ``value`` is made of JSON's types only: ``dict`` with ``str`` keys, ``list``,
+    ``str``, ``int`` of at most 64 bits, ``float``, ``bool`` and ``None`` (exact types), nested
+    at most _JSON_MAX_DEPTH levels. What the JSON parser gives always is, and ``json.dumps``
+    (DRF's JSONField check) accepts all of it."""
+    level = [value]
+    for _ in range(_JSON_MAX_DEPTH):
+        deeper: list[Any] = []
+        for node in level:
+            kind = type(node)
+            if kind is dict:
+                for key in node:
+                    if type(key) is not str:
+                        return False
+                items = node.values()
+            elif kind is list:
+                items = node
+            else:
+                items = (node,)
+            for item in items:
+                kind = type(item)
+                if kind is str or kind is float or kind is bool or item is None:
+                    continue
+                if kind is int:
+                    if item.bit_length() > 64:
+                        return False
+                elif kind is dict or kind is list:
+                    deeper.append(item)
+                else:
+                    return False
+        if not deeper:
+            return True
+        level = deeper
+    return False
+
+
+def _json_checker(field: serializers.JSONField) -> Checker:
+    """JSONField.to_internal_value: anything ``json.dumps`` accepts, returned unchanged."""
+
     def check(value: Any) -> Any:
-        if type(value) is not dict:
-            return _Invalid("Must be a JSON object.", "not_an_object")
-        return value
+        return value if is_json_document(value) else _REFUSED
 
     return check
 
 
-def _any_json(value: Any) -> Any:
-    return value  # the parser already refused what PostgreSQL cannot store
+def _json_object_checker(field: serializers.JSONField) -> Checker:
+    def check(value: Any) -> Any:
+        return value if type(value) is dict and is_json_document(value) else _REFUSED
+
+    return check
 
 
-def _checker(field: Any) -> Checker:
-    if isinstance(field, serializers.ChoiceField):
-        return _choice_checker(field)
-    if isinstance(field, serializers.CharField):
-        return _char_checker(field)
-    if isinstance(field, serializers.IntegerField):
-        return _int_checker(field)
-    if isinstance(field, JSONObjectField):
-        return _object_checker(field)
-    if isinstance(field, serializers.JSONField):
-        return _any_json
-    raise TypeError(f"{field.field_name}: unsupported field type {type(field).__name__}")
-
-
-_MISSING = object()
-_NOT_AN_OBJECT = {
-    "non_field_errors": [serializers.ErrorDetail("Expected a JSON object.", code="invalid")]
+# The supported field types (exact types: a subclass may validate differently), with the
+# keyword arguments each may carry beyond _COMMON_KWARGS, the validators those arguments imply,
+# and the checker that enforces them.
+_SUPPORTED_FIELDS: dict[type, tuple[frozenset[str], tuple[type, ...], Callable[[Any], Checker]]] = {
+    serializers.CharField: (
+        frozenset({"max_length", "min_length", "allow_blank", "trim_whitespace"}),
+        (
+            MaxLengthValidator,
+            MinLengthValidator,
+            ProhibitNullCharactersValidator,
+            ProhibitSurrogateCharactersValidator,
+        ),
+        _char_checker,
+    ),
+    serializers.ChoiceField: (
+        frozenset({"choices", "allow_blank", "html_cutoff", "html_cutoff_text"}),
+        (),
+        _choice_checker,
+    ),
+    serializers.IntegerField: (
+        frozenset({"min_value", "max_value"}),
+        (MaxValueValidator, MinValueValidator),
+        _integer_checker,
+    ),
+    serializers.JSONField: (frozenset(), (), _json_checker),
 }
+
+
+def _default_factory(owner: str, field: Any) -> Callable[[], Any] | None:
+    """What Field.get_default returns, as a function; None for no default."""
+    default = field.default
+    if default is serializers.empty:
+        return None
+    if callable(default):
+        if getattr(default, "requires_context", False):
+            raise ImproperlyConfigured(f"{owner}: a default that needs the field's context")
+        return default
+    if type(default) in (str, int, float, bool, type(None)):
+        return lambda: default
+    # DRF deep-copies a mutable default with the field for every serializer instance.
+    raise ImproperlyConfigured(f"{owner}: a mutable default; use a callable such as `dict`")
+
+
+class FastPath:
+    """A FastInputSerializer's declared fields compiled to one checker per field.
+
+    ``check(data)`` gives, for a ``dict``, the validated data exactly as DRF's field machinery
+    (with StrictInputSerializer's stages: unknown fields, JSON types, then each field) gives it,
+    or None when that machinery would refuse the data or must decide. Built at class creation; a
+    declaration it cannot enforce is an ImproperlyConfigured error at import, not a silently
+    skipped rule.
+    """
+
+    __slots__ = ("known", "steps")
+
+    # Methods of the plain path that the fast path replaces or skips: a subclass overriding one
+    # would validate differently on the two paths.
+    REPLACED = (
+        "run_validation",
+        "to_internal_value",
+        "run_validators",
+        "get_validators",
+        "validate_empty_values",
+        "get_value",
+        "get_fields",
+        "fields",
+        "_writable_fields",
+        "_non_string_errors",
+        "_non_integer_errors",
+        "_reject_non_strings",
+    )
+
+    def __init__(self, serializer_class: type[FastInputSerializer]) -> None:
+        name = serializer_class.__name__
+        for method in self.REPLACED:
+            if getattr(serializer_class, method) is not getattr(FastInputSerializer, method):
+                raise ImproperlyConfigured(f"{name} overrides {method}(); the fast path skips it")
+        if getattr(getattr(serializer_class, "Meta", None), "validators", None):
+            raise ImproperlyConfigured(f"{name}: serializer-level validators (Meta.validators)")
+        steps = []
+        for field_name, field in serializer_class._declared_fields.items():
+            owner = f"{name}.{field_name}"
+            if callable(getattr(serializer_class, f"validate_{field_name}", None)):
+                raise ImproperlyConfigured(f"{owner}: a validate_{field_name}() method")
+            steps.append(
+                (
+                    field_name,
+                    field.required,
+                    _default_factory(owner, field),
+                    field.allow_null,
+                    self._checker(owner, field),
+                )
+            )
+        self.known = frozenset(field_name for field_name, *_ in steps)
+        self.steps = tuple(steps)
+
+    @staticmethod
+    def _checker(owner: str, field: Any) -> Checker:
+        kind = type(field)
+        extra_kwargs: frozenset[str]
+        implied_validators: tuple[type, ...]
+        build: Callable[[Any], Checker]
+        if kind is JSONObjectField:
+            extra_kwargs, implied_validators, build = frozenset(), (), _json_object_checker
+        elif kind in _SUPPORTED_FIELDS:
+            extra_kwargs, implied_validators, build = _SUPPORTED_FIELDS[kind]
+        else:
+            raise ImproperlyConfigured(f"{owner}: unsupported field type {kind.__name__}")
+        unsupported = set(field._kwargs) - _COMMON_KWARGS - extra_kwargs
+        if unsupported or (field._args and kind is not serializers.ChoiceField):
+            raise ImproperlyConfigured(f"{owner}: unsupported arguments {sorted(unsupported)}")
+        if any(type(validator) not in implied_validators for validator in field.validators):
+            raise ImproperlyConfigured(f"{owner}: validators the fast path does not know")
+        return build(field)
+
+    def check(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        if not self.known.issuperset(data):
+            return None
+        out: dict[str, Any] = {}
+        for name, required, default, allow_null, check in self.steps:
+            value = data.get(name, _MISSING)
+            if value is _MISSING:
+                if required:
+                    return None
+                if default is not None:
+                    out[name] = default()
+            elif value is None:
+                if not allow_null:
+                    return None
+                out[name] = None
+            else:
+                value = check(value)
+                if value is _REFUSED:
+                    return None
+                out[name] = value
+        return out
 
 
 class FastInputSerializer(StrictInputSerializer):
     """An input serializer for hot write paths (one row per request, or a thousand per bulk).
 
-    It validates with one small compiled checker per field instead of DRF's per-field
-    machinery, reading the rules from the declared fields (so the OpenAPI schema and the runtime
-    agree). Supported fields: CharField, ChoiceField, IntegerField, JSONField (and
-    JSONObjectField). Stricter than DRF's coercions on purpose: a string is a JSON string, an
-    integer a JSON integer.
+    Validation is the plain path's (StrictInputSerializer, i.e. DRF's machinery with JSON types),
+    computed faster: FastPath compiles the declared fields, at class creation, into one checker
+    per field, which skips DRF's per-instance field copies and per-field exception handling. The
+    fast path only accepts; whatever it does not accept goes through the plain path, which
+    refuses it with DRF's own error body (or, should the checkers be stricter than DRF, accepts
+    it). The serializer's ``validate()`` runs on both paths. Supported: CharField, ChoiceField,
+    IntegerField, JSONField and JSONObjectField with their usual options; anything else in the
+    declaration (another field type, validators, ``validate_<field>`` methods, ``source``,
+    ``Meta.validators``, ...) is an ImproperlyConfigured error when the class is created.
+    ``plain_twin()`` is the same declaration on the plain path alone; tests hold the two equal.
     """
 
-    _plans: ClassVar[dict[type, tuple[frozenset[str], list[tuple[Any, ...]]]]] = {}
+    fast_path: ClassVar[FastPath | None] = None
+    _plain_twins: ClassVar[dict[type, type[FastInputSerializer]]] = {}
 
-    def _plan(self) -> tuple[frozenset[str], list[tuple[Any, ...]]]:
-        plan = self._plans.get(type(self))
-        if plan is None:
-            steps = []
-            for name, field in self.fields.items():
-                if field.read_only:
-                    continue
-                default = _MISSING if field.default is serializers.empty else field.get_default
-                steps.append((name, field.required, default, field.allow_null, _checker(field)))
-            plan = (frozenset(name for name, *_ in steps), steps)
-            self._plans[type(self)] = plan
-        return plan
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.fast_path = None if cls.__dict__.get("_plain_twin_of") else FastPath(cls)
+
+    @classmethod
+    def plain_twin(cls) -> type[FastInputSerializer]:
+        """A subclass with the same declaration that validates on the plain path only."""
+        twin = cls._plain_twins.get(cls)
+        if twin is None:
+            attrs = {"_plain_twin_of": cls, "__module__": cls.__module__}
+            # type() hands the class to the bases' metaclass (DRF's SerializerMetaclass).
+            twin = cast("type[FastInputSerializer]", type(f"Plain{cls.__name__}", (cls,), attrs))
+            cls._plain_twins[cls] = twin
+        return twin
+
+    def _fast_check(self, data: Any) -> dict[str, Any] | None:
+        fast = self.fast_path
+        if (
+            fast is None
+            or type(data) is not dict
+            or getattr(self, "_kwargs", {}).get("validators")  # given to this instance
+            or getattr(self.root, "partial", False)
+        ):
+            return None
+        return fast.check(data)
 
     def run_validation(self, data: Any = serializers.empty) -> Any:
-        # No serializer-level validators here: skip DRF's pass over (deep-copied) fields.
-        if data is serializers.empty or data is None:
-            raise serializers.ValidationError(_NOT_AN_OBJECT)
-        return self.to_internal_value(data)
+        value = self._fast_check(data)
+        if value is None:
+            return super().run_validation(data)
+        # The rest of Serializer.run_validation, minus run_validators: there are none (refused at
+        # class creation, and instances given some take the plain path).
+        try:
+            value = self.validate(value)
+            assert value is not None, ".validate() should return the validated data"
+        except (serializers.ValidationError, DjangoValidationError) as exc:
+            raise serializers.ValidationError(detail=as_serializer_error(exc)) from exc
+        return value
 
     def to_internal_value(self, data: Any) -> Any:
-        if type(data) is not dict:
-            raise serializers.ValidationError(_NOT_AN_OBJECT)
-        known, steps = self._plan()
-        errors: dict[str, list[serializers.ErrorDetail]] | None = None
-        if not known.issuperset(data):
-            errors = {
-                name: [serializers.ErrorDetail("Unknown field.", code="unknown_field")]
-                for name in data
-                if name not in known
-            }
-        out: dict[str, Any] = {}
-        for name, required, default, allow_null, check in steps:
-            value = data.get(name, _MISSING)
-            if value is _MISSING:
-                if required:
-                    errors = errors or {}
-                    errors[name] = [
-                        serializers.ErrorDetail("This field is required.", code="required")
-                    ]
-                elif default is not _MISSING:
-                    out[name] = default()
-            elif value is None:
-                if allow_null:
-                    out[name] = None
-                else:
-                    errors = errors or {}
-                    errors[name] = [
-                        serializers.ErrorDetail("This field may not be null.", code="null")
-                    ]
-            else:
-                clean = check(value)
-                if type(clean) is _Invalid:
-                    errors = errors or {}
-                    errors[name] = [clean.detail]
-                else:
-                    out[name] = clean
-        if errors:
-            raise serializers.ValidationError(errors)
-        return self.validate(out)
+        value = self._fast_check(data)
+        return super().to_internal_value(data) if value is None else value
 
 
 _representers: dict[type, Any] = {}
