@@ -43,9 +43,10 @@ class APIKeyAuthentication(BaseAuthentication):
     401 with no hint which of these it was.
 
     This is the hot path of every agent request: the lookup is one SQL statement (key and owner
-    together) built once per process rather than an ORM query compiled per request (psycopg
-    prepares it server-side after a few uses), and a key that checked out is remembered in this
-    process for ``API_KEY_CACHE_SECONDS`` (see ``commerce.api_key_cache``).
+    together) built once per process rather than an ORM query compiled per request (it is not a
+    server-side prepared statement: Django's psycopg backend binds on the client), and a key that
+    checked out is remembered in this process for ``API_KEY_CACHE_SECONDS`` (see
+    ``commerce.api_key_cache``).
     """
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:

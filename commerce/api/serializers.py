@@ -6,7 +6,11 @@ from typing import Any
 from rest_framework import serializers
 
 from commerce.models import Order, OrderEvent, OrderLine, Product, StockMovement, User
-from devskyy.api.serializers import JSONObjectField, StrictInputSerializer
+from devskyy.api.serializers import (
+    JSONObjectField,
+    QueryParametersSerializer,
+    StrictInputSerializer,
+)
 
 INT32_MAX = 2**31 - 1
 
@@ -129,7 +133,7 @@ class StockMovementPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next (older) page, if any.")
 
 
-class StockMovementQuerySerializer(StrictInputSerializer):
+class StockMovementQuerySerializer(QueryParametersSerializer):
     before = serializers.IntegerField(
         min_value=1,
         max_value=2**63 - 1,

@@ -41,6 +41,28 @@ class StringsOnlyMixin:
             raise serializers.ValidationError(errors)
 
 
+def _unknown_field_errors(serializer: serializers.Serializer, data: Any) -> None:
+    if isinstance(data, dict):
+        unknown = sorted(set(data) - set(serializer.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    name: [serializers.ErrorDetail("Unknown field.", code="unknown_field")]
+                    for name in unknown
+                }
+            )
+
+
+class QueryParametersSerializer(serializers.Serializer):
+    """Validates a view's own query parameters. They are text by nature, so DRF's coercions
+    apply (``?before=5`` is the integer 5); parameters it does not know are refused
+    (``unknown_field``), like unknown body fields."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        _unknown_field_errors(self, data)
+        return super().to_internal_value(data)
+
+
 class StrictInputSerializer(StringsOnlyMixin, serializers.Serializer):
     """An input serializer that takes JSON as JSON.
 
@@ -63,15 +85,7 @@ class StrictInputSerializer(StringsOnlyMixin, serializers.Serializer):
         }
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {
-                        name: [serializers.ErrorDetail("Unknown field.", code="unknown_field")]
-                        for name in unknown
-                    }
-                )
+        _unknown_field_errors(self, data)
         wrong_types = {**self._non_string_errors(data), **self._non_integer_errors(data)}
         if wrong_types:
             raise serializers.ValidationError(wrong_types)

@@ -21,7 +21,7 @@ from rest_framework.exceptions import ValidationError
 
 from agents_audit.filters import AgentExecutionFilter, RoundTableResultFilter, ToolExecutionFilter
 from agents_audit.models import AgentExecution, ToolExecution
-from commerce.filters import OrderFilter, ProductFilter
+from commerce.filters import OrderFilter, ProductFilter, UserFilter
 from devskyy.api.filters import apply_lookups, filter_plan, parse_lookups
 from knowledge.filters import RAGDocumentFilter
 from tests.agents_audit.factories import AgentExecutionFactory, ToolExecutionFactory
@@ -56,11 +56,13 @@ def api_filtersets() -> set[type]:
 
 
 def test_every_api_filterset_is_either_on_the_fast_path_or_says_why_not():
-    assert api_filtersets() == {*FAST, ProductFilter}
+    assert api_filtersets() == {*FAST, ProductFilter, UserFilter}
     for filterset_class in FAST:
         assert filter_plan(filterset_class).steps is not None, filterset_class
     assert filter_plan(ProductFilter).steps is None
     assert filter_plan(ProductFilter).refusal == "ProductFilter overrides filter_queryset"
+    assert filter_plan(UserFilter).steps is None
+    assert filter_plan(UserFilter).refusal == "UserFilter.is_active is a StrictBooleanFilter"
 
 
 # --- the two paths ---------------------------------------------------------------------------

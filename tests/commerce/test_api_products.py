@@ -302,7 +302,7 @@ def test_removing_more_than_is_left_is_a_409_naming_the_sku_and_what_is_left(ope
     ("body", "expected"),
     [
         ({"delta": 0, "reason": "x"}, {"delta": ["zero"]}),
-        ({"delta": "5", "reason": "x"}, None),
+        ({"delta": "5", "reason": "x"}, {"delta": ["invalid"]}),
         ({"delta": "five", "reason": "x"}, {"delta": ["invalid"]}),
         ({"delta": 1.5, "reason": "x"}, {"delta": ["invalid"]}),
         ({"delta": 2**31, "reason": "x"}, {"delta": ["max_value"]}),
@@ -319,9 +319,6 @@ def test_removing_more_than_is_left_is_a_409_naming_the_sku_and_what_is_left(ope
 def test_bad_adjustments_are_400s_and_write_nothing(operator_api, body, expected):
     product = ProductFactory.create(inventory_quantity=3)
     response = adjust(operator_api, product, body)
-    if expected is None:  # a numeric string is an integer to DRF
-        assert response.status_code == 200
-        return
     assert response.status_code == 400, response.json()
     assert error_codes(response.json()) == expected
     assert Product.objects.get().inventory_quantity == 3
