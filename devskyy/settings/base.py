@@ -164,7 +164,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PERMISSION_CLASSES": ["devskyy.api.permissions.RolePermission"],
     "DEFAULT_PARSER_CLASSES": ["devskyy.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
-        "drf_orjson_renderer.renderers.ORJSONRenderer",
+        "devskyy.api.renderers.JSONRenderer",  # orjson, made total
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": ["devskyy.api.filters.FastFilterBackend"],
