@@ -21,6 +21,7 @@ from commerce.models import Order, Product, User
 from devskyy.api.idempotency import idempotent
 from devskyy.api.permissions import ADMINS, SHOPPERS, STAFF, caller, is_staff
 from devskyy.api.viewsets import ReadOnlyModelViewSet
+from devskyy.api.writes import render_before_commit
 
 
 class ProductPagination(PageNumberPagination):
@@ -53,6 +54,7 @@ class ProductViewSet(ReadOnlyModelViewSet):
         return Response(s.ProductSerializer(product).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ProductInputSerializer, responses={200: s.ProductSerializer})
+    @render_before_commit
     def partial_update(self, request: Request, pk: str) -> Response:
         product: Product = self.get_object()
         data = s.ProductInputSerializer(data=request.data, partial=True)
