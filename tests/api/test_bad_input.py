@@ -134,8 +134,6 @@ def test_huge_numbers_inside_json_documents_are_refused(agent_client):
         "created_after=yesterday",
         "page_size=0",
         "page_size=abc",
-        "cursor=garbage",
-        "cursor=eyJhIjogMX0=",
         "agent_id=" + "x" * 500,
         "%00=1",
     ],
