@@ -151,6 +151,22 @@ class TotalJSONEncoder(json.JSONEncoder):
             return dumps(o, sort_keys=self.sort_keys).decode()
 
 
+def contains_nul(value: Any) -> bool:
+    """Whether a string or key anywhere in ``value`` holds a NUL, which ``jsonb`` cannot store."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return True
+        elif isinstance(node, Mapping):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return False
+
+
 def _integer_text(number: int) -> str:
     try:
         return int.__repr__(number)

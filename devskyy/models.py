@@ -12,9 +12,10 @@ import uuid
 from typing import Any
 
 from django.contrib.postgres.functions import RandomUUID
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from devskyy.json_codec import TotalJSONDecoder, TotalJSONEncoder, loads
+from devskyy.json_codec import TotalJSONDecoder, TotalJSONEncoder, contains_nul, loads
 
 
 class DatabaseNow(models.Func):
@@ -50,6 +51,13 @@ class JSONField(models.JSONField):
         if kwargs.get("decoder") is TotalJSONDecoder:
             del kwargs["decoder"]
         return name, "django.db.models.JSONField", args, kwargs
+
+    def validate(self, value: Any, model_instance: models.Model | None) -> None:
+        super().validate(value, model_instance)
+        if contains_nul(value):  # what the admin's JSON form fields would otherwise send
+            raise ValidationError(
+                "Null characters (\\u0000) are not allowed.", code="null_characters_not_allowed"
+            )
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
         # psycopg hands jsonb over as PostgreSQL's text (Django registers a text loader), always

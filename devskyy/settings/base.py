@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "devskyy.admin.AdminNulQueryMiddleware",  # after MessageMiddleware: it leaves a message
 ]
 
 ROOT_URLCONF = "devskyy.urls"
