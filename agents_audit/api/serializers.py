@@ -22,7 +22,7 @@ class ToolExecutionInputSerializer(FastInputSerializer):
     correlation_id = serializers.CharField(max_length=64)
     tool_name = serializers.CharField(max_length=128)
     agent_id = serializers.CharField(max_length=100, required=False, allow_null=True)
-    inputs = serializers.JSONField()
+    inputs = JSONObjectField()
     output = serializers.JSONField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=ToolExecution.Status.choices)
     duration_ms = serializers.IntegerField(

@@ -267,3 +267,24 @@ def test_the_browsable_api_still_renders_the_list(operator_client):
     assert response.status_code == 200
     assert b"search_products" in response.content
 
+
+# seed 001: log_tool_execution(..., inputs: dict, ...)
+@pytest.mark.parametrize("inputs", ["a string", 5, [1, 2], True])
+def test_inputs_must_be_a_json_object(agent_client, inputs):
+    response = agent_client.post(URL, payload(inputs=inputs), format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "inputs": [{"message": "Must be a JSON object.", "code": "not_an_object"}]
+    }
+    assert not ToolExecution.objects.exists()
+
+
+def test_bulk_inputs_must_be_json_objects(agent_client):
+    items = [payload(), payload(inputs="a string"), payload(inputs=[1])]
+    response = agent_client.post(BULK, items, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        str(index): {"inputs": [{"message": "Must be a JSON object.", "code": "not_an_object"}]}
+        for index in (1, 2)
+    }
+    assert not ToolExecution.objects.exists()
