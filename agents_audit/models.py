@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from devskyy.models import CreatedAtModel, metadata_field
+from devskyy.models import CreatedAtModel, JSONField, metadata_field
 
 
 class AgentExecutionStatus(models.TextChoices):
@@ -43,7 +43,7 @@ class LLMRoundTableResult(CreatedAtModel):
     task_category = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     winner_provider = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
     winner_response = models.TextField(null=True, blank=True)  # noqa: DJ001 (seed: NULL)
-    participants = models.JSONField()
+    participants = JSONField()
     metadata = metadata_field()
     # Who recorded it (the agent's user); not in the seed, added for API scoping. NULL for rows
     # written outside the API. ON DELETE SET NULL in the database (migration 0004).
@@ -89,7 +89,7 @@ class AgentExecution(CreatedAtModel):
         default=AgentExecutionStatus.RUNNING,
         db_default=AgentExecutionStatus.RUNNING,
     )
-    result = models.JSONField(null=True, blank=True)
+    result = JSONField(null=True, blank=True)
     tokens_used = models.IntegerField(null=True, blank=True)
     duration_ms = models.IntegerField(null=True, blank=True)
     metadata = metadata_field()
@@ -164,8 +164,8 @@ class ToolExecution(CreatedAtModel):
         related_name="tool_executions",
         db_index=False,
     )
-    inputs = models.JSONField()
-    output = models.JSONField(null=True, blank=True)
+    inputs = JSONField()
+    output = JSONField(null=True, blank=True)
     status = models.CharField(max_length=50, choices=ToolExecutionStatus.choices)
     duration_ms = models.IntegerField(null=True, blank=True)
     error_message = models.TextField(null=True, blank=True)  # noqa: DJ001 (seed: NULL)

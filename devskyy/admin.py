@@ -1,15 +1,19 @@
-"""Shared admin pieces: read-only audit admins, timestamps, bounded counts for big tables."""
+"""Shared admin pieces: read-only audit admins, timestamps, bounded counts for big tables, and
+query strings that cannot reach PostgreSQL with a NUL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from axes import admin as axes_admin
 from axes.models import AccessFailureLog, AccessLog
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 
 from devskyy.models import IdempotencyRecord
@@ -92,3 +96,47 @@ for _model, _model_admin in (
 ):
     admin.site.unregister(_model)
     admin.site.register(_model, _model_admin)
+
+
+class AdminNulQueryMiddleware:
+    """Drop query parameters holding a NUL character from admin URLs, and say so.
+
+    The admin passes changelist filters (``?status=``, ``?category=``, any ``list_filter``) and
+    the search box (``?q=``) into queries; PostgreSQL cannot take a NUL in text, so each was a
+    ``DataError`` and a 500. This middleware covers every registered ModelAdmin at once: a GET
+    with such a parameter (in its name or value) is redirected to the same page without it, with
+    a warning naming what was ignored; any other method is a 400. Install after
+    ``MessageMiddleware``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    @cached_property
+    def admin_prefix(self) -> str:
+        return reverse("admin:index")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" not in query and "\x00" not in query:
+            return self.get_response(request)
+        if not request.path_info.startswith(self.admin_prefix):
+            return self.get_response(request)
+        kept, dropped = [], []
+        for name, values in request.GET.lists():
+            for value in values:
+                if "\x00" in name or "\x00" in value:
+                    dropped.append(name.replace("\x00", "\\0"))
+                else:
+                    kept.append((name, value))
+        if not dropped:
+            return self.get_response(request)
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseBadRequest("Query parameters may not contain NUL characters.")
+        messages.warning(
+            request,
+            "Ignored filter or search {}: null characters are not allowed.".format(
+                ", ".join(sorted(set(dropped)))
+            ),
+        )
+        return HttpResponseRedirect(request.path + (f"?{urlencode(kept)}" if kept else ""))

@@ -12,7 +12,10 @@ import uuid
 from typing import Any
 
 from django.contrib.postgres.functions import RandomUUID
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from devskyy.json_codec import TotalJSONDecoder, TotalJSONEncoder, contains_nul, loads
 
 
 class DatabaseNow(models.Func):
@@ -27,13 +30,48 @@ class DatabaseNow(models.Func):
     output_field = models.DateTimeField()
 
 
+class JSONField(models.JSONField):
+    """A ``jsonb`` column whose every stored value reads and writes back, whoever stored it (see
+    ``devskyy.json_codec``): huge numbers, numbers beyond a double, documents nested thousands
+    deep. The admin's form fields and DRF's serializer fields get the same codec.
+
+    It deconstructs as a plain ``models.JSONField``: the codec changes Python's reading and
+    writing of the values, not the schema, so migrations have nothing to record.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("encoder", TotalJSONEncoder)
+        kwargs.setdefault("decoder", TotalJSONDecoder)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, _, args, kwargs = super().deconstruct()
+        if kwargs.get("encoder") is TotalJSONEncoder:
+            del kwargs["encoder"]
+        if kwargs.get("decoder") is TotalJSONDecoder:
+            del kwargs["decoder"]
+        return name, "django.db.models.JSONField", args, kwargs
+
+    def validate(self, value: Any, model_instance: models.Model | None) -> None:
+        super().validate(value, model_instance)
+        if contains_nul(value):  # what the admin's JSON form fields would otherwise send
+            raise ValidationError(
+                "Null characters (\\u0000) are not allowed.", code="null_characters_not_allowed"
+            )
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        # psycopg hands jsonb over as PostgreSQL's text (Django registers a text loader), always
+        # well-formed; one shared decoder instead of a new one per value.
+        return loads(value) if isinstance(value, str) else value
+
+
 def empty_json_object() -> dict[str, Any]:
     return {}
 
 
 def metadata_field(**kwargs: Any) -> models.JSONField:
     """The seed's ``metadata`` column: JSONB, NOT NULL, default ``'{}'``."""
-    return models.JSONField(
+    return JSONField(
         default=empty_json_object,
         db_default=models.Value({}, output_field=models.JSONField()),
         blank=True,
@@ -95,7 +133,7 @@ class IdempotencyRecord(models.Model):
         default=State.IN_PROGRESS,
     )
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    response_body = JSONField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=DatabaseNow(), editable=False)
 
     class Meta:

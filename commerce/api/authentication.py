@@ -21,17 +21,20 @@ KEYWORD = "Api-Key"
 
 
 @cache
-def _lookup_sql() -> tuple[str, list[str]]:
-    """One statement, built once from the models: the key's hash and expiry, and its owner."""
-    attnames = [f.attname for f in User._meta.concrete_fields]
-    columns = ", ".join(f'u."{f.column}"' for f in User._meta.concrete_fields)
+def _lookup_sql() -> tuple[str, list[str], list[Any]]:
+    """One statement, built once from the models: the key's hash and expiry, and its owner; with
+    the fields' ``from_db_value`` converters (jsonb arrives as text), as a queryset applies them.
+    """
+    fields = User._meta.concrete_fields
+    attnames = [f.attname for f in fields]
+    columns = ", ".join(f'u."{f.column}"' for f in fields)
     keys, users = UserAPIKey._meta.db_table, User._meta.db_table
     sql = (
         f"SELECT k.id, k.hashed_key, k.expiry_date, {columns} "  # noqa: S608 (model columns)
         f'FROM "{keys}" k JOIN "{users}" u ON u.id = k.user_id '
         "WHERE k.prefix = %s AND NOT k.revoked"
     )
-    return sql, attnames
+    return sql, attnames, [getattr(f, "from_db_value", None) for f in fields]
 
 
 class APIKeyAuthentication(BaseAuthentication):
@@ -70,13 +73,17 @@ class APIKeyAuthentication(BaseAuthentication):
 
     def _resolve(self, key: str) -> tuple[User, Any]:
         prefix, _, _ = key.partition(".")
-        sql, attnames = _lookup_sql()
+        sql, attnames, converters = _lookup_sql()
         with connection.cursor() as cursor:
             cursor.execute(sql, [prefix])
             row = cursor.fetchone()
         if row is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")
         key_id, hashed_key, expiry_date, *user_values = row
+        user_values = [
+            value if convert is None or value is None else convert(value, None, connection)
+            for convert, value in zip(converters, user_values, strict=True)
+        ]
         user = User.from_db(connection.alias, attnames, user_values)
         if (
             not UserAPIKey.objects.key_generator.verify(key, hashed_key)

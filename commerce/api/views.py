@@ -22,6 +22,7 @@ from devskyy.api.idempotency import idempotent
 from devskyy.api.preconditions import IF_MATCH, if_match_version, version_etag
 from devskyy.api.serializers import ErrorSerializer
 from devskyy.api.viewsets import ReadOnlyModelViewSet
+from devskyy.api.writes import render_before_commit
 
 
 class ProductPagination(PageNumberPagination):
@@ -104,6 +105,7 @@ class ProductViewSet(ReadOnlyModelViewSet):
         "`inventory_quantity` and `status` are refused (`read_only`): use adjust-stock, "
         "publish and archive.",
     )
+    @render_before_commit
     def partial_update(self, request: Request, pk: str) -> Response:
         product: Product = self.get_object()
         expected_version = if_match_version(request)

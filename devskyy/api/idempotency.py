@@ -4,7 +4,9 @@
   committed at once, so that a concurrent duplicate sees it and gets a 409
   ``idempotency_in_progress`` instead of running the write a second time.
 - The view then runs inside one transaction together with the completion of that row (response
-  status and body): either both commit or neither does.
+  status and body) and the rendering of its response: all of it commits or none of it does.
+  Without a key, the view and its rendering still share one transaction (see
+  ``devskyy.api.writes``).
 - A retry with the same key and the same request replays the stored response (header
   ``Idempotent-Replayed: true``); the same key with a different request is a 422
   ``idempotency_key_reused``.
@@ -33,6 +35,9 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from devskyy.api.exceptions import IdempotencyInProgress, IdempotencyKeyReused
+from devskyy.api.renderers import render_json
+from devskyy.api.writes import mark_renders_before_commit, render_before_commit, render_inside
+from devskyy.json_codec import loads
 from devskyy.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -106,12 +111,13 @@ def _replay_or_refuse(user_id: Any, key: str, fingerprint: str) -> Response | in
 
 def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
     """Decorate a POST handler of a DRF view to honour the ``Idempotency-Key`` header."""
+    unkeyed = render_before_commit(handler)
 
     @functools.wraps(handler)
     def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get(HEADER)
         if key is None:
-            return handler(self, request, *args, **kwargs)
+            return unkeyed(self, request, *args, **kwargs)
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             raise ValidationError(
                 {HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable characters."]}
@@ -127,12 +133,12 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
         try:
             with transaction.atomic():
                 response = handler(self, request, *args, **kwargs)
-                body = json.loads(json.dumps(response.data, cls=JSONEncoder))
                 IdempotencyRecord.objects.filter(pk=record_id).update(
                     state=IdempotencyRecord.State.COMPLETED,
                     response_status=response.status_code,
-                    response_body=body,
+                    response_body=loads(render_json(response.data).decode()),
                 )
+                render_inside(self, request, response, *args, **kwargs)
         except BaseException:
             IdempotencyRecord.objects.filter(
                 pk=record_id, state=IdempotencyRecord.State.IN_PROGRESS
@@ -140,4 +146,4 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
             raise
         return response
 
-    return wrapper
+    return mark_renders_before_commit(wrapper)

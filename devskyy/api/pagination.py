@@ -11,6 +11,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import re
 import uuid
 from collections.abc import Callable
 from functools import partial
@@ -26,7 +27,8 @@ from django.db.models.fields.tuple_lookups import (  # type: ignore[import-untyp
     TupleLessThan,
 )
 from django.http import HttpResponse
-from rest_framework.exceptions import ValidationError
+from rest_framework import status
+from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -49,6 +51,18 @@ def _fetch_queryset(
     return list(queryset[:limit])
 
 
+class InvalidCursor(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_cursor"
+    default_detail = "The cursor is not one this API issued; use a `next` or `previous` link."
+
+
+# Cursors are URL-safe base64 of ``["<ISO timestamp>", "<uuid>", "n"|"p"]``: about 110 characters.
+MAX_CURSOR_LENGTH = 200
+_CURSOR = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+_PAGE_SIZE = re.compile(r"[0-9]{1,4000}")  # int() reads at most 4300 digits
+
+
 class KeysetPagination(BasePagination):
     page_size = 50
     max_page_size = 200
@@ -59,25 +73,35 @@ class KeysetPagination(BasePagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
+        size = int(raw) if _PAGE_SIZE.fullmatch(raw) else 0  # ASCII digits: int() takes "٣", "1_0"
         if size < 1:
             raise ValidationError({self.page_size_query_param: ["Must be a positive integer."]})
         return min(size, self.max_page_size)
 
     def decode_cursor(self, request: Request) -> tuple[dt.datetime, uuid.UUID, bool] | None:
+        """The position a cursor names, or InvalidCursor (400) for anything this API did not
+        issue: checked for length and alphabet before it is decoded, and read as JSON only
+        after that (so no nesting can reach the decoder)."""
         raw = request.query_params.get(self.cursor_query_param)
         if raw is None:
             return None
         try:
-            created_at, pk, direction = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
+            if len(raw) > MAX_CURSOR_LENGTH or not _CURSOR.fullmatch(raw):
+                raise ValueError(raw)
+            position = json.loads(base64.urlsafe_b64decode(raw))
+            if type(position) is not list or [type(part) for part in position] != [str] * 3:
+                raise ValueError(position)
+            created_at, pk, direction = position
             moment, key = dt.datetime.fromisoformat(created_at), uuid.UUID(pk)
             if direction not in ("n", "p") or moment.tzinfo is None:
                 raise ValueError(direction)
-        except (ValueError, TypeError, UnicodeEncodeError, binascii.Error):
-            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
+            # In UTC: PostgreSQL takes offsets up to 15:59 only; Python's go to 23:59. An
+            # offset that moves the moment out of range is an OverflowError.
+            moment = moment.astimezone(dt.UTC)
+        except (ValueError, TypeError, ArithmeticError, RecursionError, binascii.Error):
+            raise InvalidCursor(
+                {self.cursor_query_param: [ErrorDetail("Invalid cursor.", code="invalid_cursor")]}
+            ) from None
         return moment, key, direction == "p"
 
     @staticmethod
@@ -159,8 +183,9 @@ class KeysetPagination(BasePagination):
                 "name": self.cursor_query_param,
                 "required": False,
                 "in": "query",
-                "description": "Opaque cursor from a `next` or `previous` link.",
-                "schema": {"type": "string"},
+                "description": "Opaque cursor from a `next` or `previous` link; any other "
+                "value is a 400 `invalid_cursor`.",
+                "schema": {"type": "string", "maxLength": MAX_CURSOR_LENGTH},
             },
             {
                 "name": self.page_size_query_param,

@@ -12,10 +12,12 @@ from rest_framework.request import Request
 
 class APIViewSetMixin:
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        cursor = getattr(self.paginator, "cursor_query_param", None)  # type: ignore[attr-defined]
         bad = {
             name: ["Null characters are not allowed."]
             for name, values in request.query_params.lists()
-            if "\x00" in name or any("\x00" in value for value in values)
+            if name != cursor  # the paginator refuses any bad cursor as `invalid_cursor`
+            and ("\x00" in name or any("\x00" in value for value in values))
         }
         if any("\x00" in str(value) for value in kwargs.values()):
             raise NotFound()

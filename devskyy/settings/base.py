@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "devskyy.admin.AdminNulQueryMiddleware",  # after MessageMiddleware: it leaves a message
     # Last, as django-axes requires: turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -210,7 +211,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PERMISSION_CLASSES": ["devskyy.api.permissions.RolePermission"],
     "DEFAULT_PARSER_CLASSES": ["devskyy.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
-        "drf_orjson_renderer.renderers.ORJSONRenderer",
+        "devskyy.api.renderers.JSONRenderer",  # orjson, made total
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": ["devskyy.api.filters.FastFilterBackend"],

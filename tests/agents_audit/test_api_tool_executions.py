@@ -228,12 +228,14 @@ def test_list_runs_a_constant_number_of_queries(
 
 
 def test_create_runs_a_constant_number_of_queries(agent_client, django_assert_num_queries):
-    with django_assert_num_queries(2):  # key + INSERT ... RETURNING
+    # key, INSERT ... RETURNING, and SAVEPOINT/RELEASE of the transaction that also renders the
+    # response (under the test's own transaction; in production BEGIN/COMMIT)
+    with django_assert_num_queries(4):
         assert agent_client.post(URL, payload(), format="json").status_code == 201
 
 
 def test_bulk_runs_a_constant_number_of_queries(agent_client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(4):  # key, savepoint/COPY
+    with django_assert_max_num_queries(5):  # key, COPY, savepoints (render before commit)
         response = agent_client.post(BULK, [payload()] * 50, format="json")
     assert response.status_code == 201
 
@@ -264,3 +266,25 @@ def test_the_browsable_api_still_renders_the_list(operator_client):
     response = operator_client.get(URL, HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert b"search_products" in response.content
+
+
+# seed 001: log_tool_execution(..., inputs: dict, ...)
+@pytest.mark.parametrize("inputs", ["a string", 5, [1, 2], True])
+def test_inputs_must_be_a_json_object(agent_client, inputs):
+    response = agent_client.post(URL, payload(inputs=inputs), format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "inputs": [{"message": "Must be a JSON object.", "code": "not_an_object"}]
+    }
+    assert not ToolExecution.objects.exists()
+
+
+def test_bulk_inputs_must_be_json_objects(agent_client):
+    items = [payload(), payload(inputs="a string"), payload(inputs=[1])]
+    response = agent_client.post(BULK, items, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        str(index): {"inputs": [{"message": "Must be a JSON object.", "code": "not_an_object"}]}
+        for index in (1, 2)
+    }
+    assert not ToolExecution.objects.exists()

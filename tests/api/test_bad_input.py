@@ -36,7 +36,7 @@ def nothing_written():
         (b"\xff\xfe not utf-8", 400, "parse_error"),
         (b'{"inputs": NaN}', 400, "parse_error"),
         (b'{"inputs": Infinity}', 400, "parse_error"),
-        (b'{"inputs": 1e999}', 400, "parse_error"),
+        (b'{"inputs": 1e999}', 400, "number_out_of_range"),
         (b'{"inputs": {"k": "a\\u0000b"}}', 400, "parse_error"),
         (b'{"inputs": {"a\\u0000": 1}}', 400, "parse_error"),
         (b'{"inputs": "\\ud800"}', 400, "parse_error"),
@@ -117,11 +117,12 @@ def test_huge_integers_are_rejected_where_columns_are_integers(agent_client):
     assert nothing_written()
 
 
-def test_huge_numbers_inside_json_documents_are_stored_as_doubles(agent_client):
-    # Like JavaScript, the API reads JSON numbers beyond 64-bit integers as doubles.
+def test_huge_numbers_inside_json_documents_are_refused(agent_client):
+    # jsonb would store 1e30 as a 31-digit integer that no 64-bit reader writes back.
     response = agent_client.post(TOOL, {**GOOD, "inputs": {"big": 10**30}}, format="json")
-    assert response.status_code == 201
-    assert float(ToolExecution.objects.get().inputs["big"]) == 1e30
+    assert response.status_code == 400
+    assert response.json()["code"] == "number_out_of_range"
+    assert nothing_written()
 
 
 @pytest.mark.parametrize(
@@ -133,8 +134,6 @@ def test_huge_numbers_inside_json_documents_are_stored_as_doubles(agent_client):
         "created_after=yesterday",
         "page_size=0",
         "page_size=abc",
-        "cursor=garbage",
-        "cursor=eyJhIjogMX0=",
         "agent_id=" + "x" * 500,
         "%00=1",
     ],
