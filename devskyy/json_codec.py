@@ -151,6 +151,35 @@ class TotalJSONEncoder(json.JSONEncoder):
             return dumps(o, sort_keys=self.sort_keys).decode()
 
 
+def number_out_of_range(node: Any) -> bool:
+    """Whether ``node`` is a number outside what this project stores exactly: integers must lie
+    in ``[-2**63, 2**63 - 1]``, other numbers strictly between ``-2**63`` and ``2**63`` (NaN and
+    the infinities are out too). See ``devskyy.api.parsers`` for why."""
+    kind = type(node)
+    if kind is int:
+        return not INT64_MIN <= node <= INT64_MAX
+    if kind is float:
+        # -2**63 itself is out for a double: its shortest digits, -9.223372036854776e18, are not.
+        return not INT64_MIN < node <= INT64_MAX
+    if isinstance(node, Decimal):  # a JSONNumber, as Python-side decoders (the admin's) read one
+        return not node.is_finite() or not INT64_MIN < node <= INT64_MAX
+    return False
+
+
+def locate_number_out_of_range(value: Any) -> tuple[str, str] | None:
+    """The first out-of-range number in ``value`` and where it is (``.key[index]...``), or None."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, Mapping):
+            stack.extend((item, f"{path}.{key}") for key, item in node.items())
+        elif isinstance(node, list | tuple):
+            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(node))
+        elif number_out_of_range(node):
+            return path or ".", repr(node)
+    return None
+
+
 def contains_nul(value: Any) -> bool:
     """Whether a string or key anywhere in ``value`` holds a NUL, which ``jsonb`` cannot store."""
     stack = [value]

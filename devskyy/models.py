@@ -15,7 +15,15 @@ from django.contrib.postgres.functions import RandomUUID
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from devskyy.json_codec import TotalJSONDecoder, TotalJSONEncoder, contains_nul, loads
+from devskyy.json_codec import (
+    INT64_MAX,
+    INT64_MIN,
+    TotalJSONDecoder,
+    TotalJSONEncoder,
+    contains_nul,
+    loads,
+    locate_number_out_of_range,
+)
 
 
 class DatabaseNow(models.Func):
@@ -57,6 +65,16 @@ class JSONField(models.JSONField):
         if contains_nul(value):  # what the admin's JSON form fields would otherwise send
             raise ValidationError(
                 "Null characters (\\u0000) are not allowed.", code="null_characters_not_allowed"
+            )
+        # The API's number rule (devskyy.api.parsers), for the admin's forms: NaN and Infinity
+        # (Python's json reads them) would be a DataError, huge numbers would not read back.
+        located = locate_number_out_of_range(value)
+        if located is not None:
+            where, number = located
+            raise ValidationError(
+                f"The number at {where} ({number}) is out of range: numbers must lie between "
+                f"{INT64_MIN} and {INT64_MAX}.",
+                code="number_out_of_range",
             )
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:

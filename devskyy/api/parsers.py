@@ -26,7 +26,8 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
 from devskyy.api.exceptions import RequestTooLarge
-from devskyy.json_codec import INT64_MAX, INT64_MIN
+from devskyy.json_codec import INT64_MAX, INT64_MIN, locate_number_out_of_range
+from devskyy.json_codec import number_out_of_range as _out_of_range
 
 MAX_DEPTH = 32
 
@@ -50,14 +51,6 @@ def _check_nul(value: Any) -> None:
                 stack.append(item)
         elif isinstance(node, list):
             stack.extend(node)
-
-
-def _out_of_range(node: Any) -> bool:
-    kind = type(node)
-    if kind is int:
-        return not INT64_MIN <= node <= INT64_MAX
-    # -2**63 itself is out for a double: its shortest digits, -9.223372036854776e18, are not.
-    return kind is float and not INT64_MIN < node <= INT64_MAX
 
 
 def _check_depth_and_numbers(value: Any) -> None:
@@ -90,17 +83,9 @@ def _out_of_range_error(where: str, number: str) -> NumberOutOfRange:
 
 
 def _locate(value: Any) -> tuple[str, str]:
-    """An out-of-range number in ``value`` and where it is, as ``.key[index]...``."""
-    stack: list[tuple[Any, str]] = [(value, "")]
-    while stack:
-        node, path = stack.pop()
-        if type(node) is dict:
-            stack.extend((item, f"{path}.{key}") for key, item in node.items())
-        elif type(node) is list:
-            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(node))
-        elif _out_of_range(node):
-            return path or ".", repr(node)
-    raise AssertionError("no out-of-range number")  # only called when there is one
+    located = locate_number_out_of_range(value)
+    assert located is not None  # only called when there is one
+    return located
 
 
 # A \u0000 escape that is not itself an escaped backslash followed by "u0000".
