@@ -6,10 +6,10 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,18 +19,69 @@ from commerce.api import serializers as s
 from commerce.filters import OrderFilter, ProductFilter
 from commerce.models import Order, Product, User
 from devskyy.api.idempotency import idempotent
+from devskyy.api.pagination import page_size_from
 from devskyy.api.permissions import ADMINS, SHOPPERS, STAFF, caller, is_staff
 from devskyy.api.viewsets import ReadOnlyModelViewSet
 
 
 class ProductPagination(PageNumberPagination):
-    """The catalogue is small and sorted many ways: plain pages with a count."""
+    """The catalogue is small and sorted many ways: plain pages with a count. A page number past
+    the last page is a 404; a malformed one, or a page size out of range, a 400."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request: Request) -> int:
+        return page_size_from(
+            request,
+            param=self.page_size_query_param,
+            default=self.page_size,
+            maximum=self.max_page_size,
+        )
 
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):
+            raise ValidationError(
+                {self.page_query_param: ["A page number is a whole number of 1 or more."]}
+            )
+        return raw
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1 (past the last page: a 404).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Products per page: 1 to {self.max_page_size} (default "
+                f"{self.page_size}); more is a 400 `max_value`.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List products",
+        description="The catalogue, sorted by SKU unless `ordering` says otherwise, in "
+        "numbered pages with a total `count`. Agents and customers see published products; "
+        "operators and admins see drafts and archived ones too.",
+    ),
+    retrieve=extend_schema(
+        summary="Get a product",
+        description="One product by id (agents and customers: published products only).",
+    ),
+)
 class ProductViewSet(ReadOnlyModelViewSet):
     """The catalogue. Agents see published products; operators see and manage all."""
 
@@ -39,12 +90,18 @@ class ProductViewSet(ReadOnlyModelViewSet):
     filterset_class = ProductFilter
     pagination_class = ProductPagination
     roles = {"list": SHOPPERS, "retrieve": SHOPPERS, "*": STAFF}
-    extra_error_statuses = {"publish": (409,), "archive": (409,)}
+    extra_error_statuses = {"list": (404,), "publish": (409,), "archive": (409,)}
 
     def get_queryset(self) -> Any:
         return selectors.product_list(viewer=caller(self.request)).order_by("sku")
 
-    @extend_schema(request=s.ProductInputSerializer, responses={201: s.ProductSerializer})
+    @extend_schema(
+        summary="Create a product",
+        description="Operators and admins. The product starts as a `draft`; publish it to "
+        "sell it. A SKU already taken is a 400 under `sku`.",
+        request=s.ProductInputSerializer,
+        responses={201: s.ProductSerializer},
+    )
     @idempotent
     def create(self, request: Request) -> Response:
         data = s.ProductInputSerializer(data=request.data)
@@ -52,7 +109,12 @@ class ProductViewSet(ReadOnlyModelViewSet):
         product = services.product_create(**data.validated_data)
         return Response(s.ProductSerializer(product).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.ProductInputSerializer, responses={200: s.ProductSerializer})
+    @extend_schema(
+        summary="Change a product",
+        description="Operators and admins: send only the fields to change.",
+        request=s.ProductInputSerializer,
+        responses={200: s.ProductSerializer},
+    )
     def partial_update(self, request: Request, pk: str) -> Response:
         product: Product = self.get_object()
         data = s.ProductInputSerializer(data=request.data, partial=True)
@@ -60,14 +122,26 @@ class ProductViewSet(ReadOnlyModelViewSet):
         product = services.product_update(product=product, **data.validated_data)
         return Response(s.ProductSerializer(product).data)
 
-    @extend_schema(request=None, responses={200: s.ProductSerializer})
+    @extend_schema(
+        summary="Publish a product",
+        description="Operators and admins: put a draft or archived product on sale. Already "
+        "published: a 409 `invalid_transition`.",
+        request=None,
+        responses={200: s.ProductSerializer},
+    )
     @action(detail=True, methods=["post"])
     @idempotent
     def publish(self, request: Request, pk: str) -> Response:
         product = services.product_publish(product=self.get_object())
         return Response(s.ProductSerializer(product).data)
 
-    @extend_schema(request=None, responses={200: s.ProductSerializer})
+    @extend_schema(
+        summary="Archive a product",
+        description="Operators and admins: take a product off sale; orders already placed "
+        "keep it. Already archived: a 409 `invalid_transition`.",
+        request=None,
+        responses={200: s.ProductSerializer},
+    )
     @action(detail=True, methods=["post"])
     @idempotent
     def archive(self, request: Request, pk: str) -> Response:
@@ -75,6 +149,17 @@ class ProductViewSet(ReadOnlyModelViewSet):
         return Response(s.ProductSerializer(product).data)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List orders",
+        description="Newest first, with cursor pagination. Agents and customers see the "
+        "orders they placed; operators and admins see all and may filter by `user`.",
+    ),
+    retrieve=extend_schema(
+        summary="Get an order",
+        description="One order with its lines and totals (agents and customers: their own).",
+    ),
+)
 class OrderViewSet(ReadOnlyModelViewSet):
     """Orders: customers and agents place and see their own; operators see and run all."""
 
@@ -101,16 +186,21 @@ class OrderViewSet(ReadOnlyModelViewSet):
         return selectors.order_list(viewer=caller(self.request))
 
     @extend_schema(
+        summary="Place an order",
         request=s.StaffOrderPlaceSerializer,
         responses={201: s.OrderSerializer},
-        description="Place an order: stock is checked and taken in one transaction. Out of "
-        "stock is a 409 `insufficient_stock` naming the SKU and what is left. "
-        "Operators may set `user` (another user, or null for a guest order).",
+        description="Stock is checked and taken in one transaction, at the current prices. "
+        "Out of stock is a 409 `insufficient_stock` naming the SKU and what is left; a SKU "
+        "that is not for sale, or the same SKU twice, is a 400 under `items`. The order is "
+        "yours; operators and admins may set `user` (another customer, or null for a guest "
+        "order), and anyone else who sends `user` gets a 403 `permission_denied`.",
     )
     @idempotent
     def create(self, request: Request) -> Response:
         user = caller(request)
         staff = is_staff(user)
+        if not staff and isinstance(request.data, dict) and "user" in request.data:
+            raise PermissionDenied("Only operators and admins may place an order for someone else.")
         data = (s.StaffOrderPlaceSerializer if staff else s.OrderPlaceSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
@@ -120,7 +210,9 @@ class OrderViewSet(ReadOnlyModelViewSet):
                 None if fields["user"] is None else (User.objects.filter(pk=fields["user"]).first())
             )
             if fields["user"] is not None and customer is None:
-                raise ValidationError({"user": ["No such user."]})
+                raise ValidationError(
+                    {"user": [ErrorDetail("No such user.", code="does_not_exist")]}
+                )
         order = services.order_place(
             user=customer,
             lines=[(item["sku"], item["quantity"]) for item in fields["items"]],
@@ -141,10 +233,12 @@ class OrderViewSet(ReadOnlyModelViewSet):
         )
 
     @extend_schema(
+        summary="Cancel an order",
         request=s.OrderTransitionSerializer,
         responses={200: s.OrderSerializer},
-        description="Cancel and put the stock back. Operators cancel pending or "
-        "processing orders; an order's owner cancels it while pending.",
+        description="Cancel and put the stock back. Operators and admins cancel pending or "
+        "processing orders; an order's owner cancels it while it is pending (a 403 after). "
+        "Any other state: a 409 `invalid_transition`.",
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -154,25 +248,48 @@ class OrderViewSet(ReadOnlyModelViewSet):
             raise PermissionDenied("Only an operator can cancel an order once it is processing.")
         return self._transition(request, services.order_cancel)
 
-    @extend_schema(request=s.OrderTransitionSerializer, responses={200: s.OrderSerializer})
+    @extend_schema(
+        summary="Start processing an order",
+        description="Operators and admins: a pending order becomes `processing`. Any other "
+        "state: a 409 `invalid_transition`.",
+        request=s.OrderTransitionSerializer,
+        responses={200: s.OrderSerializer},
+    )
     @action(detail=True, methods=["post"])
     @idempotent
     def process(self, request: Request, pk: str) -> Response:
         return self._transition(request, services.order_mark_processing)
 
-    @extend_schema(request=s.OrderTransitionSerializer, responses={200: s.OrderSerializer})
+    @extend_schema(
+        summary="Complete an order",
+        description="Operators and admins: a processing order becomes `completed`. Any other "
+        "state: a 409 `invalid_transition`.",
+        request=s.OrderTransitionSerializer,
+        responses={200: s.OrderSerializer},
+    )
     @action(detail=True, methods=["post"])
     @idempotent
     def complete(self, request: Request, pk: str) -> Response:
         return self._transition(request, services.order_complete)
 
-    @extend_schema(responses={200: s.OrderEventSerializer(many=True)})
+    @extend_schema(
+        summary="An order's history",
+        description="Every status change of the order, oldest first: from, to, by whom, why.",
+        responses={200: s.OrderEventSerializer(many=True)},
+    )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def events(self, request: Request, pk: str) -> Response:
         events = selectors.order_event_list(order=self.get_object())
         return Response(s.OrderEventSerializer(events, many=True).data)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List accounts",
+        description="Admins only. Newest first, with cursor pagination.",
+    ),
+    retrieve=extend_schema(summary="Get an account", description="Admins only: one account by id."),
+)
 class UserViewSet(ReadOnlyModelViewSet):
     """Accounts: admins only, except ``users/me/``."""
 
@@ -184,10 +301,13 @@ class UserViewSet(ReadOnlyModelViewSet):
         return selectors.user_list(viewer=caller(self.request))
 
     @extend_schema(
+        summary="Create an account",
         request=s.UserCreateSerializer,
         responses={201: s.UserSerializer},
-        description="Create a user (admins). Passwords go through Django's "
-        "validators and are stored with Argon2.",
+        description="Admins only. A password must pass the password rules (length, not "
+        "common, not like the username or email, not all digits): else a 400 under "
+        "`password`. A username or email already taken is a 400 (or a 409 if another request "
+        "took it at the same moment). Without a password the account can only use API keys.",
     )
     @idempotent
     def create(self, request: Request) -> Response:
@@ -208,7 +328,11 @@ class UserViewSet(ReadOnlyModelViewSet):
         user = services.user_create(password=password, **fields)
         return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.UserSerializer})
+    @extend_schema(
+        summary="Who am I",
+        description="The account your API key (or session) belongs to, with its `role`.",
+        responses={200: s.UserSerializer},
+    )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def me(self, request: Request) -> Response:
         return Response(s.UserSerializer(caller(request)).data)

@@ -26,7 +26,7 @@ from django.db.models.fields.tuple_lookups import (  # type: ignore[import-untyp
     TupleLessThan,
 )
 from django.http import HttpResponse
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -49,6 +49,27 @@ def _fetch_queryset(
     return list(queryset[:limit])
 
 
+def page_size_from(request: Request, *, param: str, default: int, maximum: int) -> int:
+    """The page size asked for in ``param``: a whole number from 1 to ``maximum``, else a 400
+    (more than the maximum is refused, not silently cut: the caller would miss rows)."""
+    raw = request.query_params.get(param)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        raise ValidationError({param: [ErrorDetail("A whole number is required.", code="invalid")]})
+    digits = raw.lstrip("0") or "0"
+    size = int(digits) if len(digits) <= 9 else maximum + 1  # int() refuses 4,300+ digits
+    if size < 1:
+        raise ValidationError(
+            {param: [ErrorDetail("Ensure this value is at least 1.", code="min_value")]}
+        )
+    if size > maximum:
+        raise ValidationError(
+            {param: [ErrorDetail(f"Ensure this value is at most {maximum}.", code="max_value")]}
+        )
+    return size
+
+
 class KeysetPagination(BasePagination):
     page_size = 50
     max_page_size = 200
@@ -56,16 +77,12 @@ class KeysetPagination(BasePagination):
     cursor_query_param = "cursor"
 
     def get_page_size(self, request: Request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
-        if size < 1:
-            raise ValidationError({self.page_size_query_param: ["Must be a positive integer."]})
-        return min(size, self.max_page_size)
+        return page_size_from(
+            request,
+            param=self.page_size_query_param,
+            default=self.page_size,
+            maximum=self.max_page_size,
+        )
 
     def decode_cursor(self, request: Request) -> tuple[dt.datetime, uuid.UUID, bool] | None:
         raw = request.query_params.get(self.cursor_query_param)
@@ -159,15 +176,16 @@ class KeysetPagination(BasePagination):
                 "name": self.cursor_query_param,
                 "required": False,
                 "in": "query",
-                "description": "Opaque cursor from a `next` or `previous` link.",
+                "description": "Opaque cursor: take it from a `next` or `previous` link, "
+                "never build one (an invalid cursor is a 400).",
                 "schema": {"type": "string"},
             },
             {
                 "name": self.page_size_query_param,
                 "required": False,
                 "in": "query",
-                "description": f"Rows per page (default {self.page_size}, at most "
-                f"{self.max_page_size}).",
+                "description": f"Rows per page: 1 to {self.max_page_size} (default "
+                f"{self.page_size}); more is a 400 `max_value`.",
                 "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
             },
         ]

@@ -55,22 +55,6 @@ class JSONObjectField(serializers.JSONField):
         return value
 
 
-class ErrorDetailSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    code = serializers.CharField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every 4xx response (for the OpenAPI document)."""
-
-    code = serializers.CharField(help_text="Machine-readable error code; branch on this.")
-    detail = serializers.CharField(help_text="Human-readable summary.")
-    errors = serializers.DictField(  # type: ignore[assignment]
-        required=False,
-        help_text="Validation errors keyed by field (or item index): lists of {message, code}.",
-    )
-
-
 class _Invalid:
     """A field checker's verdict that the value is not acceptable."""
 
