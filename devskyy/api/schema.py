@@ -23,6 +23,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from drf_spectacular.drainage import get_override, has_override
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -198,9 +199,15 @@ class AutoSchema(SpectacularAutoSchema):
         filters = getattr(filterset, "base_filters", {})
         for parameter in parameters:
             flt = filters.get(parameter["name"])
-            max_length = flt.extra.get("max_length") if flt is not None else None
-            if max_length is not None and parameter["schema"].get("type") == "string":
-                parameter["schema"]["maxLength"] = max_length
+            schema = parameter["schema"]
+            for validator in flt.field.validators if flt is not None else ():
+                limit = getattr(validator, "limit_value", None)
+                if isinstance(validator, MaxLengthValidator) and schema.get("type") == "string":
+                    schema["maxLength"] = limit
+                elif isinstance(validator, MaxValueValidator) and "maximum" not in schema:
+                    schema["maximum"] = limit
+                elif isinstance(validator, MinValueValidator) and "minimum" not in schema:
+                    schema["minimum"] = limit
         return parameters
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
