@@ -6,6 +6,7 @@ from __future__ import annotations
 import django_filters
 
 from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from devskyy.api.filters import UTCIsoDateTimeFilter
 
 
 class ToolExecutionFilter(django_filters.FilterSet):
@@ -13,8 +14,8 @@ class ToolExecutionFilter(django_filters.FilterSet):
     tool_name = django_filters.CharFilter(max_length=128)
     status = django_filters.ChoiceFilter(choices=ToolExecution.Status.choices)
     agent_id = django_filters.CharFilter(max_length=100)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = ToolExecution
@@ -24,8 +25,8 @@ class ToolExecutionFilter(django_filters.FilterSet):
 class AgentExecutionFilter(django_filters.FilterSet):
     agent_name = django_filters.CharFilter(max_length=100)
     status = django_filters.ChoiceFilter(choices=AgentExecution.Status.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AgentExecution
@@ -34,8 +35,8 @@ class AgentExecutionFilter(django_filters.FilterSet):
 
 class RoundTableResultFilter(django_filters.FilterSet):
     task_category = django_filters.CharFilter(max_length=100)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = LLMRoundTableResult

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from commerce.models import Order, Product, User
+from devskyy.api.filters import UTCIsoDateTimeFilter
 
 
 class CommaSeparatedTags(django_filters.BaseCSVFilter, django_filters.CharFilter):
@@ -81,8 +82,8 @@ class ProductFilter(django_filters.FilterSet):
 class OrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Order.Status.choices)
     user = django_filters.UUIDFilter(field_name="user_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Order

@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 from rest_framework import serializers
 
 from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from devskyy.api.natural_keys import natural_key_field
 from devskyy.api.serializers import (
     FastInputSerializer,
     JSONObjectField,
@@ -38,6 +39,8 @@ class ToolExecutionInputSerializer(FastInputSerializer):
 
 
 class ToolExecutionSerializer(serializers.ModelSerializer[ToolExecution]):
+    """A recorded tool call. ``user`` is the account whose key recorded it."""
+
     user = serializers.UUIDField(source="user_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -60,6 +63,8 @@ class ToolExecutionSerializer(serializers.ModelSerializer[ToolExecution]):
 
 
 class BulkCreatedSerializer(serializers.Serializer):
+    """How many tool executions a bulk request recorded."""
+
     created = serializers.IntegerField()
 
 
@@ -67,7 +72,9 @@ class BulkCreatedSerializer(serializers.Serializer):
 
 
 class AgentExecutionStartSerializer(StrictInputSerializer):
-    execution_id = serializers.CharField(max_length=100)
+    """Start an agent execution under an ``execution_id`` you choose."""
+
+    execution_id = natural_key_field()
     agent_name = serializers.CharField(max_length=100)
     prompt = serializers.CharField(trim_whitespace=False)
     metadata = JSONObjectField(required=False, default=dict)
@@ -130,6 +137,8 @@ class AgentExecutionFailSerializer(AgentExecutionEndSerializer):
 
 
 class AgentExecutionSerializer(serializers.ModelSerializer[AgentExecution]):
+    """An agent execution: ``running`` until completed or failed."""
+
     user = serializers.UUIDField(source="user_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -168,7 +177,11 @@ class ParticipantSerializer(StringsOnlyMixin, serializers.Serializer):
 
 
 class RoundTableResultInputSerializer(StrictInputSerializer):
-    result_id = serializers.CharField(max_length=100)
+    """A finished competition between LLM providers, recorded under a ``result_id`` you
+    choose."""
+
+    # "leaderboard" is the name of the resource's own list route.
+    result_id = natural_key_field(reserved={"leaderboard"})
     prompt = serializers.CharField(trim_whitespace=False)
     task_category = serializers.CharField(max_length=100, required=False, allow_null=True)
     winner_provider = serializers.CharField(max_length=50, required=False, allow_null=True)
@@ -199,6 +212,8 @@ class RoundTableResultInputSerializer(StrictInputSerializer):
 
 
 class RoundTableResultSerializer(serializers.ModelSerializer[LLMRoundTableResult]):
+    """A recorded competition: its prompt, every participant's entry and the winner."""
+
     user = serializers.UUIDField(source="user_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -219,6 +234,8 @@ class RoundTableResultSerializer(serializers.ModelSerializer[LLMRoundTableResult
 
 
 class LeaderboardEntrySerializer(serializers.Serializer):
+    """One provider's standing over the competitions you may see."""
+
     provider = serializers.CharField()
     competitions = serializers.IntegerField()
     wins = serializers.IntegerField()

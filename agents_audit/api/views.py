@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -17,6 +22,7 @@ from agents_audit.filters import AgentExecutionFilter, RoundTableResultFilter, T
 from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
 from commerce.api.authentication import caller
 from commerce.models import User
+from devskyy.api import natural_keys
 from devskyy.api.filters import parse_lookups
 from devskyy.api.idempotency import idempotent
 from devskyy.api.pagination import KeysetPagination
@@ -43,6 +49,18 @@ def _record_once(
     )
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List tool executions",
+        description="Newest first, with cursor pagination: follow `next` to page through a "
+        "trace (`?correlation_id=...`). Agents see the executions they recorded; operators "
+        "and admins see all.",
+    ),
+    retrieve=extend_schema(
+        summary="Get a tool execution",
+        description="One recorded tool call by id (agents: their own).",
+    ),
+)
 class ToolExecutionViewSet(ReadOnlyModelViewSet):
     """Tool calls, traced by ``correlation_id``. Agents see the ones they recorded."""
 
@@ -65,7 +83,11 @@ class ToolExecutionViewSet(ReadOnlyModelViewSet):
         return paginator.get_paginated_json_response(paginator.paginate_sql(fetch, request))
 
     @extend_schema(
-        request=s.ToolExecutionInputSerializer, responses={201: s.ToolExecutionSerializer}
+        summary="Record a tool execution",
+        description="Record one tool call in the audit trail. Group the calls of one task under "
+        "one `correlation_id`. With an `Idempotency-Key`, a retry records nothing twice.",
+        request=s.ToolExecutionInputSerializer,
+        responses={201: s.ToolExecutionSerializer},
     )
     @idempotent
     def create(self, request: Request) -> Response:
@@ -77,7 +99,10 @@ class ToolExecutionViewSet(ReadOnlyModelViewSet):
         )
 
     @extend_schema(
-        request=s.ToolExecutionInputSerializer(many=True),
+        summary="Record tool executions in bulk",
+        request=s.ToolExecutionInputSerializer(  # type: ignore[call-arg]
+            many=True, min_length=1, max_length=BULK_MAX_ITEMS
+        ),
         responses={201: s.BulkCreatedSerializer},
         description=f"Record 1 to {BULK_MAX_ITEMS} tool executions in one transaction: all or "
         "nothing. The body is a JSON array; a 400 lists the errors of each failing "
@@ -110,6 +135,17 @@ class ToolExecutionViewSet(ReadOnlyModelViewSet):
         return Response({"created": created}, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List agent executions",
+        description="Newest first, with cursor pagination. Agents see the executions they "
+        "started; operators and admins see all.",
+    ),
+    retrieve=extend_schema(
+        summary="Get an agent execution",
+        description="One execution by its `execution_id` (agents: their own).",
+    ),
+)
 class AgentExecutionViewSet(ReadOnlyModelViewSet):
     """SuperAgent runs: started ``running``, ended once by ``complete`` or ``fail``."""
 
@@ -117,7 +153,7 @@ class AgentExecutionViewSet(ReadOnlyModelViewSet):
     serializer_class = s.AgentExecutionSerializer
     filterset_class = AgentExecutionFilter
     lookup_field = "execution_id"
-    lookup_value_regex = r"[^/]{1,100}"
+    lookup_value_regex = natural_keys.URL_REGEX
     roles = {
         "list": READERS,
         "retrieve": READERS,
@@ -131,6 +167,10 @@ class AgentExecutionViewSet(ReadOnlyModelViewSet):
         return selectors.agent_execution_list(viewer=caller(self.request))
 
     @extend_schema(
+        summary="Start an agent execution",
+        description="Start an execution (`running`) under an `execution_id` you choose. "
+        "Sending the same body again is a 200 with the execution; a different body under a "
+        "taken `execution_id` is a 409 `conflict`.",
         request=s.AgentExecutionStartSerializer,
         responses={
             201: s.AgentExecutionSerializer,
@@ -156,7 +196,11 @@ class AgentExecutionViewSet(ReadOnlyModelViewSet):
         return Response(s.AgentExecutionSerializer(execution).data)
 
     @extend_schema(
-        request=s.AgentExecutionEndSerializer, responses={200: s.AgentExecutionSerializer}
+        summary="Complete an agent execution",
+        description="A running execution becomes `completed`, with its result, tokens and "
+        "duration. An execution that has already ended: a 409 `invalid_transition`.",
+        request=s.AgentExecutionEndSerializer,
+        responses={200: s.AgentExecutionSerializer},
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -164,7 +208,11 @@ class AgentExecutionViewSet(ReadOnlyModelViewSet):
         return self._end(request, s.AgentExecutionEndSerializer, services.agent_execution_complete)
 
     @extend_schema(
-        request=s.AgentExecutionFailSerializer, responses={200: s.AgentExecutionSerializer}
+        summary="Fail an agent execution",
+        description="A running execution becomes `failed`; `result` holds the error. An "
+        "execution that has already ended: a 409 `invalid_transition`.",
+        request=s.AgentExecutionFailSerializer,
+        responses={200: s.AgentExecutionSerializer},
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -172,6 +220,17 @@ class AgentExecutionViewSet(ReadOnlyModelViewSet):
         return self._end(request, s.AgentExecutionFailSerializer, services.agent_execution_fail)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List round-table results",
+        description="Newest first, with cursor pagination. Agents see the results they "
+        "recorded; operators and admins see all.",
+    ),
+    retrieve=extend_schema(
+        summary="Get a round-table result",
+        description="One competition by its `result_id` (agents: their own).",
+    ),
+)
 class RoundTableResultViewSet(ReadOnlyModelViewSet):
     """Multi-LLM competitions and their winners."""
 
@@ -179,13 +238,18 @@ class RoundTableResultViewSet(ReadOnlyModelViewSet):
     serializer_class = s.RoundTableResultSerializer
     filterset_class = RoundTableResultFilter
     lookup_field = "result_id"
-    lookup_value_regex = r"[^/]{1,100}"
+    lookup_value_regex = natural_keys.URL_REGEX
     roles = {"list": READERS, "retrieve": READERS, "leaderboard": READERS, "create": WRITERS}
 
     def get_queryset(self) -> Any:
         return selectors.round_table_result_list(viewer=caller(self.request))
 
     @extend_schema(
+        summary="Record a round-table result",
+        description="Record a competition between LLM providers under a `result_id` you "
+        "choose: every participant's entry and, optionally, the winner (one of the "
+        "participants; each provider takes part once). Sending the same body again is a 200; "
+        "a different body under a taken `result_id` is a 409 `conflict`.",
         request=s.RoundTableResultInputSerializer,
         responses={
             201: s.RoundTableResultSerializer,
@@ -204,7 +268,15 @@ class RoundTableResultViewSet(ReadOnlyModelViewSet):
         )
 
     @extend_schema(
-        parameters=[OpenApiParameter("task_category", str, required=False)],
+        summary="Provider leaderboard",
+        parameters=[
+            OpenApiParameter(
+                "task_category",
+                {"type": "string", "minLength": 1, "maxLength": 100},
+                required=False,
+                description="Only competitions of this category (e.g. `reasoning`, `code`).",
+            )
+        ],
         responses={200: s.LeaderboardEntrySerializer(many=True)},
         description="Per provider: competitions entered, wins, win rate and mean score, over "
         "the results you may see.",

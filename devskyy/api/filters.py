@@ -16,6 +16,7 @@ selectors.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +25,26 @@ from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_filters.constants import EMPTY_VALUES
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
+
+
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, in UTC. RFC 3339 allows UTC offsets up to +-23:59 and Python reads
+    them, but PostgreSQL refuses offsets beyond +-15:59: converted here, any valid offset works."""
+
+    def to_python(self, value: Any) -> Any:
+        moment = super().to_python(value)
+        return moment.astimezone(dt.UTC) if moment is not None else None
+
+
+class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """``IsoDateTimeFilter`` whose values reach the database in UTC (see UTCIsoDateTimeField)."""
+
+    field_class = UTCIsoDateTimeField
+
 
 # The lookups devskyy.api.sql_json.KeysetListSQL can write without the ORM.
 SIMPLE_LOOKUPS = frozenset({"exact", "gte", "lte", "gt", "lt"})
@@ -35,6 +53,7 @@ SIMPLE_FILTERS = (
     django_filters.ChoiceFilter,
     django_filters.UUIDFilter,
     django_filters.IsoDateTimeFilter,
+    UTCIsoDateTimeFilter,
 )
 # FilterSet methods the fast path stands in for: a FilterSet overriding one filters differently.
 REPLACED = ("filter_queryset", "get_form_class", "form", "qs", "is_valid", "errors")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -42,6 +43,8 @@ from devskyy.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# Printable ASCII, not starting or ending with a space (HTTP would strip it): a UUID fits.
+KEY_PATTERN = re.compile(rf"^[!-~](?:[ -~]{{0,{MAX_KEY_LENGTH - 2}}}[!-~])?$")
 
 
 def request_fingerprint(request: Request) -> str:
@@ -118,9 +121,14 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
         key = request.headers.get(HEADER)
         if key is None:
             return unkeyed(self, request, *args, **kwargs)
-        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        if not KEY_PATTERN.fullmatch(key):
             raise ValidationError(
-                {HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable characters."]}
+                {
+                    HEADER: [
+                        f"Must be 1 to {MAX_KEY_LENGTH} printable ASCII characters, not "
+                        "starting or ending with a space."
+                    ]
+                }
             )
         fingerprint = request_fingerprint(request)
         user_id = request.user.pk

@@ -60,7 +60,27 @@ class InvalidCursor(APIException):
 # Cursors are URL-safe base64 of ``["<ISO timestamp>", "<uuid>", "n"|"p"]``: about 110 characters.
 MAX_CURSOR_LENGTH = 200
 _CURSOR = re.compile(r"[A-Za-z0-9_-]+={0,2}")
-_PAGE_SIZE = re.compile(r"[0-9]{1,4000}")  # int() reads at most 4300 digits
+
+
+def page_size_from(request: Request, *, param: str, default: int, maximum: int) -> int:
+    """The page size asked for in ``param``: a whole number from 1 to ``maximum``, else a 400
+    (more than the maximum is refused, not silently cut: the caller would miss rows)."""
+    raw = request.query_params.get(param)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        raise ValidationError({param: [ErrorDetail("A whole number is required.", code="invalid")]})
+    digits = raw.lstrip("0") or "0"
+    size = int(digits) if len(digits) <= 9 else maximum + 1  # int() refuses 4,300+ digits
+    if size < 1:
+        raise ValidationError(
+            {param: [ErrorDetail("Ensure this value is at least 1.", code="min_value")]}
+        )
+    if size > maximum:
+        raise ValidationError(
+            {param: [ErrorDetail(f"Ensure this value is at most {maximum}.", code="max_value")]}
+        )
+    return size
 
 
 class KeysetPagination(BasePagination):
@@ -70,13 +90,12 @@ class KeysetPagination(BasePagination):
     cursor_query_param = "cursor"
 
     def get_page_size(self, request: Request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        size = int(raw) if _PAGE_SIZE.fullmatch(raw) else 0  # ASCII digits: int() takes "٣", "1_0"
-        if size < 1:
-            raise ValidationError({self.page_size_query_param: ["Must be a positive integer."]})
-        return min(size, self.max_page_size)
+        return page_size_from(
+            request,
+            param=self.page_size_query_param,
+            default=self.page_size,
+            maximum=self.max_page_size,
+        )
 
     def decode_cursor(self, request: Request) -> tuple[dt.datetime, uuid.UUID, bool] | None:
         """The position a cursor names, or InvalidCursor (400) for anything this API did not
@@ -191,8 +210,8 @@ class KeysetPagination(BasePagination):
                 "name": self.page_size_query_param,
                 "required": False,
                 "in": "query",
-                "description": f"Rows per page (default {self.page_size}, at most "
-                f"{self.max_page_size}).",
+                "description": f"Rows per page: 1 to {self.max_page_size} (default "
+                f"{self.page_size}); more is a 400 `max_value`.",
                 "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
             },
         ]

@@ -25,6 +25,8 @@ from rest_framework.request import Request
 IF_MATCH = "If-Match"
 MAX_VERSION = 2**31 - 1
 _ENTITY_TAG = re.compile(r'\s*(?:W/)?"([1-9][0-9]{0,9})"\s*')
+# What the OpenAPI document promises is accepted (a subset: versions of up to 9 digits).
+IF_MATCH_SCHEMA = {"type": "string", "pattern": r'^(W/)?"[1-9][0-9]{0,8}"$'}
 
 
 class PreconditionRequired(APIException):

@@ -104,22 +104,6 @@ class JSONObjectField(serializers.JSONField):
         return value
 
 
-class ErrorDetailSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    code = serializers.CharField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every 4xx response (for the OpenAPI document)."""
-
-    code = serializers.CharField(help_text="Machine-readable error code; branch on this.")
-    detail = serializers.CharField(help_text="Human-readable summary.")
-    errors = serializers.DictField(  # type: ignore[assignment]
-        required=False,
-        help_text="Validation errors keyed by field (or item index): lists of {message, code}.",
-    )
-
-
 # --- The fast path: a serializer's declaration compiled to one checker per field --------------
 #
 # A checker returns the field's validated value exactly as DRF's machinery (with

@@ -228,8 +228,18 @@ REST_FRAMEWORK: dict[str, Any] = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "devskyy agent API",
     "DESCRIPTION": "The system of record for AI agents: audit trail, commerce and knowledge "
-    "base. Authenticate with `Authorization: Api-Key <key>`. Errors always carry "
-    "a machine `code`.",
+    "base.\n\n"
+    "- Authenticate with `Authorization: Api-Key <key>`.\n"
+    "- Every error has the same body: a machine `code` to branch on, a `detail` for people "
+    "and, for invalid input, `errors` by field.\n"
+    "- Bodies are JSON objects (`Content-Type: application/json`, at most "
+    f"{API_MAX_BODY_BYTES} bytes, nested at most 32 levels); fields not in the schema are "
+    "refused (`unknown_field`), and no string may contain a NUL character (U+0000).\n"
+    "- Query parameters: an empty value (`?status=`) is a 400 `blank`; list-valued filters "
+    "may be repeated (`?tags=a&tags=b`) or comma-separated; any other parameter given twice "
+    "is a 400 `repeated_parameter`.\n"
+    "- Every POST takes an `Idempotency-Key` header: retry with the same key and body, and "
+    "nothing is done twice.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -237,6 +247,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "devskyy.api.schema.postprocess",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ToolExecutionStatusEnum": "agents_audit.models.ToolExecutionStatus",
         "AgentExecutionStatusEnum": "agents_audit.models.AgentExecutionStatus",

@@ -6,6 +6,8 @@ from knowledge.models import RAGDocument
 
 
 class RAGDocumentSerializer(serializers.ModelSerializer[RAGDocument]):
+    """One chunk of a source document, as ingested for retrieval."""
+
     class Meta:
         model = RAGDocument
         fields = [

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
+
 from commerce.models import User
 from devskyy.api.viewsets import ReadOnlyModelViewSet
 from knowledge import selectors
@@ -10,6 +12,17 @@ from knowledge.filters import RAGDocumentFilter
 from knowledge.models import RAGDocument
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List knowledge-base chunks",
+        description="Chunks of the ingested documents, newest first, with cursor pagination; "
+        "filter by `source_path`, `content_hash` or `embedding_model`.",
+    ),
+    retrieve=extend_schema(
+        summary="Get a knowledge-base chunk",
+        description="One chunk by id, with its content, source and position in its document.",
+    ),
+)
 class RAGDocumentViewSet(ReadOnlyModelViewSet):
     """Knowledge-base chunks (one row per chunk of a source document)."""
 

@@ -209,9 +209,20 @@ def test_pagination_walks_a_bulk_batch_that_shares_one_timestamp(agent_client):
     assert len(seen) == len(set(seen)) == 7
 
 
-def test_page_size_is_capped(agent_client, agent_a):
+@pytest.mark.parametrize(
+    ("size", "code"), [("201", "max_value"), ("100000", "max_value"), ("0", "min_value")]
+)
+def test_a_page_size_out_of_range_is_refused_not_clamped(agent_client, agent_a, size, code):
+    # a clamped page would look like the whole answer to a caller who asked for more
     ToolExecutionFactory.create_batch(3, user=agent_a)
-    response = agent_client.get(URL + "?page_size=100000")
+    response = agent_client.get(URL + f"?page_size={size}")
+    assert response.status_code == 400
+    assert error_codes(response.json()) == {"page_size": [code]}
+
+
+def test_the_largest_page_size_is_accepted(agent_client, agent_a):
+    ToolExecutionFactory.create_batch(3, user=agent_a)
+    response = agent_client.get(URL + "?page_size=200")
     assert response.status_code == 200
     assert len(response.json()["results"]) == 3
 

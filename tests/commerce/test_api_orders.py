@@ -89,7 +89,6 @@ def test_out_of_stock_is_a_409_naming_the_sku(agent_client, ring):
         ({"items": [{"sku": "NOPE", "quantity": 1}]}, "items"),
         ({"items": [{"sku": "RING", "quantity": 1}, {"sku": "RING", "quantity": 1}]}, "items"),
         ({"items": [{"sku": "RING", "quantity": 1, "price": "0.01"}]}, "items"),
-        ({"user": None}, "user"),
         ({"total_price": "0.01"}, "total_price"),
         ({"payment_method": ""}, "payment_method"),
     ],
@@ -98,6 +97,17 @@ def test_bad_orders_are_400s_and_write_nothing(agent_client, ring, overrides, fi
     response = agent_client.post(URL, body(**overrides), format="json")
     assert response.status_code == 400, response.json()
     assert field in response.json()["errors"]
+    assert not Order.objects.exists()
+    ring.refresh_from_db()
+    assert ring.inventory_quantity == 5
+
+
+@pytest.mark.parametrize("user", [None, "00000000-0000-0000-0000-000000000000"])
+def test_only_staff_may_set_the_user_of_an_order(agent_client, agent_a, ring, user):
+    # the schema documents `user` as staff-only: an agent sending it is refused, not ignored
+    response = agent_client.post(URL, body(user=user), format="json")
+    assert response.status_code == 403, response.json()
+    assert response.json()["code"] == "permission_denied"
     assert not Order.objects.exists()
     ring.refresh_from_db()
     assert ring.inventory_quantity == 5
@@ -138,6 +148,7 @@ def test_operators_place_guest_orders_and_orders_for_others(operator_api, ring):
         URL, body(user="00000000-0000-0000-0000-000000000000"), format="json"
     )
     assert missing.status_code == 400
+    assert error_codes(missing.json()) == {"user": ["does_not_exist"]}
 
 
 def test_operators_run_the_order_through_its_states_and_the_history_shows_it(

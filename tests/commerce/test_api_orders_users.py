@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from commerce.models import User
 from tests.commerce.factories import OrderFactory
+from tests.conftest import error_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +46,27 @@ def test_me_describes_the_caller_without_secrets(agent_client, agent_a):
 def test_admins_list_users(admin_api, agent_a):
     body = admin_api.get("/api/v1/users/").json()
     assert str(agent_a.id) in {u["id"] for u in body["results"]}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "errors"),
+    [
+        ({"username": "bad name"}, {"username": ["invalid"]}),
+        ({"username": " padded"}, {"username": ["invalid"]}),
+        ({"username": "slash/y"}, {"username": ["invalid"]}),
+        ({"email": " x@example.com"}, {"email": ["invalid"]}),
+        ({"password": "short pass"}, {"password": ["min_length"]}),
+    ],
+)
+def test_account_fields_follow_the_patterns_the_schema_shows(admin_api, overrides, errors):
+    body = {"username": "new.user", "email": "x@example.com", "role": "agent", **overrides}
+    response = admin_api.post("/api/v1/users/", body, format="json")
+    assert response.status_code == 400
+    assert error_codes(response.json()) == errors
+    assert not User.objects.filter(email__contains="x@example.com").exists()
+
+
+def test_a_unicode_username_is_accepted_as_django_allows_it(admin_api):
+    body = {"username": "zoë.müller+1@shop", "email": "z@example.com", "role": "agent"}
+    response = admin_api.post("/api/v1/users/", body, format="json")
+    assert response.status_code == 201, response.json()

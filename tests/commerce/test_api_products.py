@@ -376,3 +376,60 @@ def test_creating_a_product_records_its_opening_stock_by_the_caller(operator_api
     )
     movement = StockMovement.objects.get(product_id=response.json()["id"])
     assert (movement.delta, movement.kind, movement.actor) == (4, "opening", operator)
+
+
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        ("page_size=201", {"page_size": ["max_value"]}),
+        ("page_size=0", {"page_size": ["min_value"]}),
+        ("page_size=x", {"page_size": ["invalid"]}),
+        ("page=0", {"page": ["invalid"]}),
+        ("page=x", {"page": ["invalid"]}),
+        ("page=last", {"page": ["invalid"]}),
+        ("page=-1", {"page": ["invalid"]}),
+    ],
+)
+def test_bad_page_numbers_and_sizes_are_400s_not_clamped_or_ignored(agent_client, query, errors):
+    ProductFactory.create()
+    response = agent_client.get(f"{URL}?{query}")
+    assert response.status_code == 400
+    assert error_codes(response.json()) == errors
+
+
+def test_a_page_past_the_last_is_a_documented_404(agent_client, client):
+    ProductFactory.create_batch(3)
+    assert agent_client.get(f"{URL}?page=2&page_size=2").json()["count"] == 3
+    response = agent_client.get(f"{URL}?page=3&page_size=2")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    assert "404" in schema["paths"][URL]["get"]["responses"]
+
+
+@pytest.mark.parametrize("price", ["1e3", " 5", "5.", "+5", ".5", "5,00", "", True])
+def test_a_price_is_a_plain_decimal_string_or_a_number(operator_api, price):
+    response = operator_api.post(
+        URL, {"sku": "RING-1", "name": "Ring", "price": price}, format="json"
+    )
+    assert response.status_code == 400
+    assert error_codes(response.json()) == {"price": ["invalid"]}
+    assert not Product.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("price", "stored"), [("0019.99", "19.99"), (19.99, "19.99"), ("0.01", "0.01"), (7, "7.00")]
+)
+def test_prices_the_schema_allows_are_accepted(operator_api, price, stored):
+    response = operator_api.post(
+        URL, {"sku": "RING-1", "name": "Ring", "price": price}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["price"] == stored
+
+
+@pytest.mark.parametrize("sku", [" RING-1", "RING-1 ", "RING 1", "-RING", "RING/1"])
+def test_a_sku_outside_its_pattern_is_refused_not_trimmed(operator_api, sku):
+    response = operator_api.post(URL, {"sku": sku, "name": "Ring", "price": "1.00"}, format="json")
+    assert response.status_code == 400
+    assert error_codes(response.json()) == {"sku": ["invalid"]}
