@@ -26,7 +26,8 @@ class ToolExecutionStatus(models.TextChoices):
 
 
 class TaskCategory(models.TextChoices):
-    """The seed's task categories. Not enforced: agents may bring new ones."""
+    """The seed's task categories: the documented examples of ``task_category`` (the API's
+    schema offers them as examples). Not enforced: agents may bring new ones."""
 
     REASONING = "reasoning", "Reasoning"
     CREATIVE = "creative", "Creative"

@@ -4,7 +4,12 @@ from typing import Any, ClassVar
 
 from rest_framework import serializers
 
-from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from agents_audit.models import (
+    AgentExecution,
+    LLMRoundTableResult,
+    TaskCategory,
+    ToolExecution,
+)
 from devskyy.api.natural_keys import natural_key_field
 from devskyy.api.serializers import (
     FastInputSerializer,
@@ -14,6 +19,11 @@ from devskyy.api.serializers import (
 )
 
 INT32_MAX = 2**31 - 1
+TASK_CATEGORY_HELP = (
+    "The kind of task, free text; the seed's categories are "
+    + ", ".join(f"`{value}`" for value in TaskCategory.values)
+    + "."
+)
 
 
 # --- tool executions -------------------------------------------------------------------------
@@ -183,7 +193,12 @@ class RoundTableResultInputSerializer(StrictInputSerializer):
     # "leaderboard" is the name of the resource's own list route.
     result_id = natural_key_field(reserved={"leaderboard"})
     prompt = serializers.CharField(trim_whitespace=False)
-    task_category = serializers.CharField(max_length=100, required=False, allow_null=True)
+    task_category = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_null=True,
+        help_text=TASK_CATEGORY_HELP,
+    )
     winner_provider = serializers.CharField(max_length=50, required=False, allow_null=True)
     winner_response = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, trim_whitespace=False

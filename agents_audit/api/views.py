@@ -27,7 +27,7 @@ from devskyy.api.filters import parse_lookups
 from devskyy.api.idempotency import idempotent
 from devskyy.api.pagination import KeysetPagination
 from devskyy.api.serializers import represent
-from devskyy.api.viewsets import ReadOnlyModelViewSet
+from devskyy.api.viewsets import APIViewSet
 
 BULK_MAX_ITEMS = 1000
 # Agents and staff write the audit trail; customers have no API access at all.
@@ -61,7 +61,7 @@ def _record_once(
         description="One recorded tool call by id (agents: their own).",
     ),
 )
-class ToolExecutionViewSet(ReadOnlyModelViewSet):
+class ToolExecutionViewSet(APIViewSet):
     """Tool calls, traced by ``correlation_id``. Agents see the ones they recorded."""
 
     queryset = ToolExecution.objects.none()  # the model, for the schema; rows: get_queryset
@@ -146,7 +146,7 @@ class ToolExecutionViewSet(ReadOnlyModelViewSet):
         description="One execution by its `execution_id` (agents: their own).",
     ),
 )
-class AgentExecutionViewSet(ReadOnlyModelViewSet):
+class AgentExecutionViewSet(APIViewSet):
     """SuperAgent runs: started ``running``, ended once by ``complete`` or ``fail``."""
 
     queryset = AgentExecution.objects.none()
@@ -231,7 +231,7 @@ class AgentExecutionViewSet(ReadOnlyModelViewSet):
         description="One competition by its `result_id` (agents: their own).",
     ),
 )
-class RoundTableResultViewSet(ReadOnlyModelViewSet):
+class RoundTableResultViewSet(APIViewSet):
     """Multi-LLM competitions and their winners."""
 
     queryset = LLMRoundTableResult.objects.none()
@@ -274,7 +274,7 @@ class RoundTableResultViewSet(ReadOnlyModelViewSet):
                 "task_category",
                 {"type": "string", "minLength": 1, "maxLength": 100},
                 required=False,
-                description="Only competitions of this category (e.g. `reasoning`, `code`).",
+                description=f"Only competitions of this category. {s.TASK_CATEGORY_HELP}",
             )
         ],
         responses={200: s.LeaderboardEntrySerializer(many=True)},

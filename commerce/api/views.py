@@ -25,7 +25,7 @@ from commerce.models import Order, Product, User
 from devskyy.api.idempotency import idempotent
 from devskyy.api.pagination import page_size_from
 from devskyy.api.preconditions import IF_MATCH, IF_MATCH_SCHEMA, if_match_version, version_etag
-from devskyy.api.viewsets import ReadOnlyModelViewSet
+from devskyy.api.viewsets import APIViewSet
 from devskyy.api.writes import render_before_commit
 
 
@@ -97,7 +97,7 @@ ETAG_HEADER = OpenApiParameter(
         description="One product by id (agents and customers: published products only).",
     ),
 )
-class ProductViewSet(ReadOnlyModelViewSet):
+class ProductViewSet(APIViewSet):
     """The catalogue. Agents see published products; operators see and manage all."""
 
     queryset = Product.objects.none()  # the model, for the schema; rows: get_queryset
@@ -267,7 +267,7 @@ class ProductViewSet(ReadOnlyModelViewSet):
         description="One order with its lines and totals (agents and customers: their own).",
     ),
 )
-class OrderViewSet(ReadOnlyModelViewSet):
+class OrderViewSet(APIViewSet):
     """Orders: customers and agents place and see their own; operators see and run all."""
 
     queryset = Order.objects.none()
@@ -394,7 +394,7 @@ class OrderViewSet(ReadOnlyModelViewSet):
     ),
     retrieve=extend_schema(summary="Get an account", description="Admins only: one account by id."),
 )
-class UserViewSet(ReadOnlyModelViewSet):
+class UserViewSet(APIViewSet):
     """Accounts: admins only, except ``users/me/``."""
 
     queryset = User.objects.none()

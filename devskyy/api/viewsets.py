@@ -82,7 +82,7 @@ class APIViewSetMixin:
             raise ValidationError(bad)
 
 
-class ReadOnlyModelViewSet(
+class APIViewSet(
     APIViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """List and retrieve; writes are explicit methods and actions that call services."""

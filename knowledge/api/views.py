@@ -5,7 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from commerce.models import User
-from devskyy.api.viewsets import ReadOnlyModelViewSet
+from devskyy.api.viewsets import APIViewSet
 from knowledge import selectors
 from knowledge.api.serializers import RAGDocumentSerializer
 from knowledge.filters import RAGDocumentFilter
@@ -23,7 +23,7 @@ from knowledge.models import RAGDocument
         description="One chunk by id, with its content, source and position in its document.",
     ),
 )
-class RAGDocumentViewSet(ReadOnlyModelViewSet):
+class RAGDocumentViewSet(APIViewSet):
     """Knowledge-base chunks (one row per chunk of a source document)."""
 
     queryset = RAGDocument.objects.none()  # the model, for the schema; rows: get_queryset

@@ -170,3 +170,14 @@ def test_idempotency_keys_outside_the_pattern_are_400s(agent_client, key):
 def test_idempotency_keys_inside_the_pattern_are_accepted(agent_client, key):
     response = agent_client.post(TOOL, TOOL_BODY, format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert response.status_code == 201, response.json()
+
+
+def test_the_seeds_task_categories_are_the_documented_examples(schema):
+    from agents_audit.models import TaskCategory
+
+    body = _components(schema)["RoundTableResultInputRequest"]["properties"]["task_category"]
+    leaderboard = schema["paths"]["/api/v1/round-table-results/leaderboard/"]["get"]
+    (parameter,) = [p for p in leaderboard["parameters"] if p["name"] == "task_category"]
+    for category in TaskCategory.values:
+        assert f"`{category}`" in body["description"]
+        assert f"`{category}`" in parameter["description"]
