@@ -9,6 +9,8 @@ which selects the same rows.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.agents_audit.factories import (
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 BEFORE_YEAR_1 = "0001-01-01T00:00:00+23:59"
 AFTER_YEAR_9999 = "9999-12-31T23:59:59-23:59"
-LISTS = {
+LISTS: dict[str, Any] = {
     "/api/v1/tool-executions/": ToolExecutionFactory,  # the fast filter path
     "/api/v1/agent-executions/": AgentExecutionFactory,
     "/api/v1/round-table-results/": LLMRoundTableResultFactory,

@@ -1,13 +1,13 @@
 """Review of the JSON-types rule on number fields: a number field takes a JSON number, never a
 string or a boolean that DRF would coerce.
 
-Found in review: a round-table participant's ``score`` (DRF's ``FloatField``) took ``"1e308"``,
-``"5"``, ``" 5 "``, ``"١"`` and ``true``. A string is not checked by the parser's range rule
-(``number_out_of_range``), so ``{"score": "1e308"}`` stored the very number the issue's 1e308
-example is about: the create answered ``1e+308`` and every later read the 309 digits ``jsonb``
-keeps. And seed 001's ``complete`` body, whose counts are read from ``result`` "under the same
-rules" as the top-level fields, took ``"5"``, ``5.0`` and ``1e3`` there, which the top level
-refuses.
+Found in review: a round-table participant's ``score`` (DRF's ``FloatField``) took
+``"1e308"``, ``"5"``, ``" 5 "``, an Arabic-Indic ``"\\u0661"`` and ``true``. A string is not
+checked by the parser's range rule (``number_out_of_range``), so ``{"score": "1e308"}`` stored the
+very number the issue's 1e308 example is about: the create answered ``1e+308`` and every later
+read the 309 digits ``jsonb`` keeps. And seed 001's ``complete`` body, whose counts are read from
+``result`` "under the same rules" as the top-level fields, took ``"5"``, ``5.0`` and ``1e3``
+there, which the top level refuses.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -50,10 +51,7 @@ def race(calls: list[Callable[[], Any]]) -> list[Any]:
 def _posts(client_of: Callable[[], Any], url: str, bodies: list[dict[str, Any]]) -> list[Any]:
     clients = [client_of() for _ in bodies]
     return race(
-        [
-            lambda c=c, b=b: c.post(url, b, format="json")
-            for c, b in zip(clients, bodies, strict=True)
-        ]
+        [partial(c.post, url, b, format="json") for c, b in zip(clients, bodies, strict=True)]
     )
 
 
@@ -106,8 +104,12 @@ def test_concurrent_patches_to_one_new_sku():
 
     results = race(
         [
-            lambda c=c, p=p: c.patch(
-                f"/api/v1/products/{p.pk}/", {"sku": "NEW"}, format="json", HTTP_IF_MATCH='"1"'
+            partial(
+                c.patch,
+                f"/api/v1/products/{p.pk}/",
+                {"sku": "NEW"},
+                format="json",
+                HTTP_IF_MATCH='"1"',
             )
             for c, p in zip(clients, products, strict=True)
         ]
