@@ -9,11 +9,13 @@ PostgreSQL is the contract.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.postgres.functions import RandomUUID
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
 
 from devskyy.json_codec import (
     INT64_MAX,
@@ -24,6 +26,32 @@ from devskyy.json_codec import (
     loads,
     locate_number_out_of_range,
 )
+
+
+@contextmanager
+def unique_taken_as_validation_error(model: type[models.Model]) -> Iterator[None]:
+    """Run a write that a concurrent writer may beat to one of ``model``'s single-field unique
+    constraints: the friendly check (``full_clean``, a serializer's ``UniqueValidator``) passed
+    before the other writer committed, and the constraint refuses this write. That refusal
+    becomes the friendly check's own error (a ValidationError under the field, code
+    ``unique``), so a taken value gets one answer whoever won the race. The write runs in a
+    savepoint, so the caller's transaction stays usable; other integrity errors pass through."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        name = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+        for constraint in model._meta.constraints:
+            if (
+                isinstance(constraint, models.UniqueConstraint)
+                and constraint.name == name
+                and len(constraint.fields) == 1
+                and constraint.condition is None
+            ):
+                field = constraint.fields[0]
+                error = model().unique_error_message(model, (field,))
+                raise ValidationError({field: error}) from None
+        raise
 
 
 class DatabaseNow(models.Func):

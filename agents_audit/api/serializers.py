@@ -13,6 +13,7 @@ from agents_audit.models import (
 from devskyy.api.natural_keys import natural_key_field
 from devskyy.api.serializers import (
     FastInputSerializer,
+    JSONNumberField,
     JSONObjectField,
     StrictInputSerializer,
     StringsOnlyMixin,
@@ -123,6 +124,10 @@ class AgentExecutionEndSerializer(StrictInputSerializer):
         for name in self.COUNTS:
             if name in attrs or name not in result:
                 continue
+            wrong_type = self._non_integer_errors({name: result[name]})
+            if wrong_type:  # JSON integers only, as at the top level
+                errors[name] = wrong_type[name]
+                continue
             try:
                 attrs[name] = self.fields[name].run_validation(result[name])
             except serializers.ValidationError as exc:
@@ -177,7 +182,7 @@ class ParticipantSerializer(StringsOnlyMixin, serializers.Serializer):
 
     provider = serializers.CharField(max_length=50)
     response = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    score = serializers.FloatField(required=False, allow_null=True)
+    score = JSONNumberField(required=False, allow_null=True)
 
     def to_internal_value(self, data: Any) -> Any:
         self._reject_non_strings(data)

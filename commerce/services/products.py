@@ -18,6 +18,7 @@ from django.db.models import F
 
 from commerce.models import Product, StockMovement, User
 from devskyy.errors import InvalidTransition, VersionMismatch
+from devskyy.models import unique_taken_as_validation_error
 
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 MAX_TAGS = 20
@@ -92,7 +93,8 @@ def product_create(
     _product_validate(fields)
     product = Product(**fields)
     product.full_clean()
-    product.save()
+    with unique_taken_as_validation_error(Product):  # a concurrent create of the same SKU
+        product.save()
     if inventory_quantity:
         StockMovement.objects.create(
             product=product,
@@ -130,9 +132,10 @@ def product_update(*, product: Product, expected_version: int, **changes: Any) -
     current.full_clean()  # the whole record as it will be: unique SKU, field rules
     # The guarantee: write only over the version that was validated above. A concurrent writer
     # that got there first (or holds the row) leaves zero rows to update here.
-    written = Product.objects.filter(pk=product.pk, version=expected_version).update(
-        **{name: getattr(current, name) for name in changes}, version=F("version") + 1
-    )
+    with unique_taken_as_validation_error(Product):  # a concurrent writer took the new SKU
+        written = Product.objects.filter(pk=product.pk, version=expected_version).update(
+            **{name: getattr(current, name) for name in changes}, version=F("version") + 1
+        )
     if not written:
         raise VersionMismatch()
     current.refresh_from_db(fields=["version", "updated_at"])

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from commerce.models import User
+from devskyy.models import unique_taken_as_validation_error
 
 
 @transaction.atomic
@@ -27,9 +28,10 @@ def user_create(
             validate_password(password, candidate)
         except ValidationError as exc:
             raise ValidationError({"password": exc.error_list}) from None
-    return User.objects.create_user(
-        username=username, email=email, password=password, role=role, full_name=full_name
-    )
+    with unique_taken_as_validation_error(User):  # a concurrent create took the name or email
+        return User.objects.create_user(
+            username=username, email=email, password=password, role=role, full_name=full_name
+        )
 
 
 @transaction.atomic

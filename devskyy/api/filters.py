@@ -30,6 +30,9 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+_LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
+
 
 class UTCIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 date-time, in UTC. RFC 3339 allows UTC offsets up to +-23:59 and Python reads
@@ -37,7 +40,14 @@ class UTCIsoDateTimeField(IsoDateTimeField):
 
     def to_python(self, value: Any) -> Any:
         moment = super().to_python(value)
-        return moment.astimezone(dt.UTC) if moment is not None else None
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(dt.UTC)
+        except OverflowError:
+            # In UTC it falls before year 1 or after year 9999 (0001-01-01T00:00:00+01:00), which
+            # Python cannot hold; the nearest moment it can gives the same rows.
+            return _EARLIEST if moment.year == dt.MINYEAR else _LATEST
 
 
 class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

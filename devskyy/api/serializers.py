@@ -20,6 +20,8 @@ from rest_framework import serializers
 from rest_framework.serializers import as_serializer_error
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from devskyy.json_codec import INT64_MAX, INT64_MIN, number_out_of_range
+
 
 class StringsOnlyMixin:
     """Text fields take JSON strings only (DRF would turn ``5`` into ``"5"``)."""
@@ -90,6 +92,25 @@ class StrictInputSerializer(StringsOnlyMixin, serializers.Serializer):
         if wrong_types:
             raise serializers.ValidationError(wrong_types)
         return super().to_internal_value(data)
+
+
+class JSONNumberField(serializers.FloatField):
+    """A JSON number, read as a float. DRF's FloatField also reads strings (``"1e308"``,
+    ``" 5 "``, ``"\u0661"``) and booleans: they are refused (``invalid``), as the OpenAPI type
+    says, and a string could otherwise carry a number past the parser's range rule. An integer
+    whose float falls outside that rule (``2**63 - 1`` rounds to ``2**63``) is refused too."""
+
+    default_error_messages = {
+        "number_out_of_range": f"Must lie between {INT64_MIN} and {INT64_MAX}, exclusive."
+    }
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        value: float = super().to_internal_value(data)
+        if number_out_of_range(value):
+            self.fail("number_out_of_range")
+        return value
 
 
 class JSONObjectField(serializers.JSONField):

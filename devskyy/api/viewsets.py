@@ -7,6 +7,8 @@ filter path, django-filter and the paginators see the same, already-normalized p
   a path segment. The cursor is the paginator's to judge: any bad cursor is its 400
   ``invalid_cursor``.
 - A parameter without a value (``?status=``) is a 400 ``blank``: leave the parameter out instead.
+  So is an empty item of a list-valued one (``?ordering=,``, ``?tags=a,,b``): django-filter would
+  drop it, and an ``ordering`` of nothing but empty items would leave a list unordered.
 - List-valued filters (the FilterSet's comma-separated filters, e.g. ``tags``, ``ordering``) may
   be repeated, as clients generated from the OpenAPI document send them (``?tags=a&tags=b``), or
   comma-separated (``?tags=a,b``); both mean the same. Any other parameter given twice is a 400
@@ -47,7 +49,9 @@ def query_string_errors(
             continue  # the paginator refuses any bad cursor, NUL or empty, as `invalid_cursor`
         elif any("\x00" in value for value in values):
             errors[name] = [ErrorDetail("Null characters are not allowed.", code="invalid")]
-        elif any(value == "" for value in values):
+        elif any(value == "" for value in values) or (
+            name in list_valued and any("" in value.split(",") for value in values)
+        ):
             errors[name] = [ErrorDetail("Give a value, or leave the parameter out.", code="blank")]
         elif len(values) > 1:
             if name in list_valued:
