@@ -1,6 +1,10 @@
 """agents_audit's models, one module per aggregate; import them from here.
 
 - ``audit``: what AI agents did (seed 001): round-table results, agent and tool executions.
+- ``projects``: projects (seed 003).
+- ``tasks``: agent tasks with operator approval, their execution steps and artifacts (seeds 003
+  and 004).
+- ``events``: the append-only event trail (seed 003).
 """
 
 from agents_audit.models.audit import (
@@ -11,12 +15,32 @@ from agents_audit.models.audit import (
     ToolExecution,
     ToolExecutionStatus,
 )
+from agents_audit.models.events import Event, EventSubject, EventType
+from agents_audit.models.projects import Project
+from agents_audit.models.tasks import (
+    AgentType,
+    Artifact,
+    ExecutionLog,
+    ExecutionLogStatus,
+    Task,
+    TaskStatus,
+)
 
 __all__ = [
     "AgentExecution",
     "AgentExecutionStatus",
+    "AgentType",
+    "Artifact",
+    "Event",
+    "EventSubject",
+    "EventType",
+    "ExecutionLog",
+    "ExecutionLogStatus",
     "LLMRoundTableResult",
+    "Project",
+    "Task",
     "TaskCategory",
+    "TaskStatus",
     "ToolExecution",
     "ToolExecutionStatus",
 ]
