@@ -21,6 +21,7 @@ APP_TABLES = {
         "execution_logs",
         "artifacts",
         "events",
+        "jobs",
     ],
     # commerce holds the user model: reversing it also reverses everything that depends on it.
     "commerce": ["users", "products", "orders", "stock_movements"],

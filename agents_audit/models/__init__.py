@@ -4,6 +4,7 @@
 - ``projects``: projects (seed 003).
 - ``tasks``: agent tasks with operator approval, their execution steps and artifacts (seeds 003
   and 004).
+- ``jobs``: the job queue's table (seed 003).
 - ``events``: the append-only event trail (seed 003).
 """
 
@@ -16,6 +17,7 @@ from agents_audit.models.audit import (
     ToolExecutionStatus,
 )
 from agents_audit.models.events import Event, EventSubject, EventType
+from agents_audit.models.jobs import Job, JobStatus
 from agents_audit.models.projects import Project
 from agents_audit.models.tasks import (
     AgentType,
@@ -36,6 +38,8 @@ __all__ = [
     "EventType",
     "ExecutionLog",
     "ExecutionLogStatus",
+    "Job",
+    "JobStatus",
     "LLMRoundTableResult",
     "Project",
     "Task",

@@ -6,6 +6,7 @@ from agents_audit.models import (
     AgentExecution,
     Artifact,
     ExecutionLog,
+    Job,
     LLMRoundTableResult,
     Project,
     Task,
@@ -96,3 +97,14 @@ class ArtifactFactory(factory.django.DjangoModelFactory[Artifact]):
     size_bytes = 2048
     content_type = "application/json"
     sha256 = "0" * 64
+
+
+class JobFactory(factory.django.DjangoModelFactory[Job]):
+    """A queued job of a task."""
+
+    class Meta:
+        model = Job
+
+    task = factory.SubFactory(TaskFactory)
+    job_type = "deploy"
+    payload = factory.LazyFunction(lambda: {"service": "web"})
