@@ -1,9 +1,35 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
-from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
-from devskyy.admin import ReadOnlyAuditAdmin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from agents_audit.models import (
+    AgentExecution,
+    Artifact,
+    Event,
+    ExecutionLog,
+    LLMRoundTableResult,
+    Project,
+    Task,
+    ToolExecution,
+)
+from agents_audit.services.projects import PROJECT_EDITABLE_FIELDS, project_create, project_update
+from agents_audit.services.tasks import (
+    TASK_EDITABLE_FIELDS,
+    task_approve,
+    task_create,
+    task_reject,
+    task_update,
+)
+from commerce.models import User
+from devskyy.admin import BoundedCountPaginator, ReadOnlyAuditAdmin, TimestampsReadOnlyMixin
+from devskyy.errors import DomainError, InvalidInput, VersionMismatch
 
 
 @admin.register(LLMRoundTableResult)
@@ -45,3 +71,309 @@ class ToolExecutionAdmin(ReadOnlyAuditAdmin):
     # Exact matches only: each is backed by an index, which a LIKE '%..%' search would not use.
     search_fields = ("=correlation_id", "=tool_name", "=agent_id")
     ordering = ("-created_at", "-id")
+
+
+# --- agent operations: projects and tasks are written through their services -----------------
+
+STALE_FORM_MESSAGE = (
+    "This record was changed by someone else since you opened it; reload the page to see their "
+    "changes, then make yours again. Nothing was saved."
+)
+
+
+def _staff(request: HttpRequest) -> User:
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
+def _field_messages(errors: Any, prefix: str = "") -> Iterator[str]:
+    """``name: message`` for each error of an ``InvalidInput`` tree (nested names dotted)."""
+    for name, value in errors.items():
+        if isinstance(value, list):
+            yield from (f"{prefix}{name}: {error.message}" for error in value)
+        else:
+            yield from _field_messages(value, f"{prefix}{name}.")
+
+
+def _messages(exc: Exception) -> list[str]:
+    if isinstance(exc, VersionMismatch):
+        return [STALE_FORM_MESSAGE]
+    if isinstance(exc, ValidationError):
+        return list(exc.messages)
+    if isinstance(exc, InvalidInput):
+        return list(_field_messages(exc.errors))
+    if isinstance(exc, DomainError):
+        return [exc.message]
+    return [str(exc)]
+
+
+class _ServiceRefused(Exception):
+    """A service refused what a valid form asked for; shown as the form's errors."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(messages)
+        self.messages = messages
+
+
+class VersionedForm(forms.ModelForm):
+    """A change form that carries the version it was opened at (hidden), so the service writes
+    only over that version; a refusal from the last save is shown as the form's errors."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    refusal: ClassVar[list[str]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance._state.adding:
+            del self.fields["version"]  # a new record starts at version 1
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        for message in self.refusal:
+            self.add_error(None, message)
+        return cleaned
+
+
+class ServiceWrittenAdmin(TimestampsReadOnlyMixin, admin.ModelAdmin):
+    """Saves go through ``create``/``update`` services; a refusal re-shows the form with the
+    service's reasons (the save's transaction is rolled back: nothing was written)."""
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal:
+            form = type(form.__name__, (form,), {"refusal": refusal})
+        return form
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _ServiceRefused as refused:
+            request._service_refusal = refused.messages  # type: ignore[attr-defined]
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+class ProjectForm(VersionedForm):
+    class Meta:
+        model = Project
+        fields = ("name", "description")
+
+
+@admin.register(Project)
+class ProjectAdmin(ServiceWrittenAdmin):
+    """Projects: ``project_create`` and ``project_update`` (optimistic: an edit made since the
+    form was opened is never overwritten). A project with tasks cannot be deleted."""
+
+    form = ProjectForm
+    list_display = ("name", "version", "created_at", "updated_at")
+    search_fields = ("name",)
+    ordering = ("name",)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ((None, {"fields": ("name", "description")}),)
+        return (
+            (None, {"fields": ("name", "description", "version")}),
+            ("Dates", {"fields": ("created_at", "updated_at")}),
+        )
+
+    def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            if change:
+                project_update(
+                    project=obj,
+                    expected_version=data["version"],
+                    by=_staff(request),
+                    **{n: data[n] for n in form.changed_data if n in PROJECT_EDITABLE_FIELDS},
+                )
+            else:
+                created = project_create(
+                    name=data["name"], description=data["description"], by=_staff(request)
+                )
+                obj.pk, obj._state.adding = created.pk, False
+        except (DomainError, ValidationError) as exc:
+            raise _ServiceRefused(_messages(exc)) from exc
+        obj.refresh_from_db()
+
+
+class TaskForm(VersionedForm):
+    class Meta:
+        model = Task
+        fields = ("project", "request_text", "estimated_resources")
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+@admin.register(Task)
+class TaskAdmin(ServiceWrittenAdmin):
+    """Tasks: created with ``task_create`` (by you), edited with ``task_update`` (optimistic,
+    like products), and decided with the Approve / Reject actions (``task_approve``,
+    ``task_reject``: operators only, never your own task). The status and everything the
+    lifecycle writes are read-only here."""
+
+    form = TaskForm
+    list_display = (
+        "__str__",
+        "status",
+        "project",
+        "created_by",
+        "approved_by",
+        "external_ai_model",
+        "created_at",
+    )
+    list_filter = ("status",)
+    list_select_related = ("project", "created_by", "approved_by")
+    search_fields = ("request_text", "=thread_id")
+    ordering = ("-created_at", "-id")
+    autocomplete_fields = ("project",)
+    actions = ["approve", "reject"]
+    paginator = BoundedCountPaginator
+    show_full_result_count = False
+    LIFECYCLE_FIELDS = (
+        "status",
+        "thread_id",
+        "created_by",
+        "approved_at",
+        "approved_by",
+        "completed_at",
+        "rejection_reason",
+        "actual_resources",
+        "external_ai_model",
+        "external_ai_tokens",
+        "external_ai_cost",
+        "error_message",
+    )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        editable = ("project", "request_text", "estimated_resources")
+        if obj is None:
+            return ((None, {"fields": editable}),)
+        return (
+            (None, {"fields": (*editable, "version")}),
+            ("Lifecycle", {"fields": self.LIFECYCLE_FIELDS}),
+            ("Dates", {"fields": ("created_at", "updated_at")}),
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly if obj is None else (*self.LIFECYCLE_FIELDS, *readonly)
+
+    def save_model(self, request: HttpRequest, obj: Task, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            if change:
+                task_update(
+                    task=obj,
+                    expected_version=data["version"],
+                    by=_staff(request),
+                    **{n: data[n] for n in form.changed_data if n in TASK_EDITABLE_FIELDS},
+                )
+            else:
+                created = task_create(
+                    request_text=data["request_text"],
+                    project=data["project"],
+                    estimated_resources=data["estimated_resources"],
+                    created_by=_staff(request),
+                )
+                obj.pk, obj._state.adding = created.pk, False
+        except (DomainError, ValidationError) as exc:
+            raise _ServiceRefused(_messages(exc)) from exc
+        obj.refresh_from_db()
+
+    def _each(self, request: HttpRequest, queryset: Any, label: str, service: Any) -> None:
+        done = 0
+        for task in queryset:
+            try:
+                service(task)
+                done += 1
+            except (DomainError, ValidationError) as exc:
+                self.message_user(
+                    request, f"{task}: {'; '.join(_messages(exc))}", level=messages.ERROR
+                )
+        if done:
+            self.message_user(request, f"{label}: {done} task(s).")
+
+    @admin.action(description="Approve selected tasks")
+    def approve(self, request: HttpRequest, queryset: Any) -> None:
+        by = _staff(request)
+        self._each(request, queryset, "Approved", lambda t: task_approve(task=t, by=by))
+
+    @admin.action(description="Reject selected tasks…")
+    def reject(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        """Asks for the reason first (one page), then rejects each task with it."""
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            by, reason = _staff(request), form.cleaned_data["reason"]
+            self._each(
+                request,
+                queryset,
+                "Rejected",
+                lambda t: task_reject(task=t, by=by, reason=reason),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject tasks",
+            "opts": self.opts,
+            "tasks": list(queryset),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/agents_audit/task/reject.html", context)
+
+
+@admin.register(ExecutionLog)
+class ExecutionLogAdmin(ReadOnlyAuditAdmin):
+    list_display = (
+        "task",
+        "step_number",
+        "agent_type",
+        "status",
+        "action",
+        "duration_ms",
+        "timestamp",
+    )
+    list_filter = ("agent_type", "status")
+    list_select_related = ("task",)
+    search_fields = ("=task__thread_id", "action")
+    ordering = ("-timestamp", "-id")
+    raw_id_fields = ("task",)
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAuditAdmin):
+    """The event trail: append-only in the database, read-only here."""
+
+    list_display = (
+        "id",
+        "created_at",
+        "event_type",
+        "subject_type",
+        "subject_id",
+        "actor",
+        "api_key_prefix",
+    )
+    list_filter = ("event_type", "subject_type")
+    list_select_related = ("actor",)
+    search_fields = ("=subject_id", "=correlation_id", "=event_type")
+    ordering = ("-id",)
+
+
+@admin.register(Artifact)
+class ArtifactAdmin(ReadOnlyAuditAdmin):
+    list_display = ("storage_key", "task", "content_type", "size_bytes", "created_at")
+    list_select_related = ("task",)
+    search_fields = ("=storage_key", "=sha256", "=task__thread_id")
+    ordering = ("-created_at", "-id")
+    raw_id_fields = ("task",)

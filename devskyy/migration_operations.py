@@ -3,6 +3,8 @@
 - ``UpdatedAtTrigger``: the seed's ``update_updated_at_column()`` trigger on a table.
 - ``ForeignKeyOnDeleteSetNull``: turn a Django foreign key constraint into ``ON DELETE SET NULL``
   in the database (Django 5.2 emulates ``SET_NULL`` in Python only; raw SQL deletes would fail).
+- ``ForeignKeyOnDeleteCascade``: the same for ``ON DELETE CASCADE`` (rows that are part of their
+  parent, e.g. a task's execution steps, go with it, also for a raw SQL delete).
 - ``AppendOnlyTrigger``: a trigger that refuses ``UPDATE`` and ``DELETE`` on a ledger table.
 
 All are reversible and change nothing in Django's model state, so ``makemigrations`` stays clean.
@@ -108,6 +110,7 @@ class ForeignKeyOnDeleteSetNull(Operation):
 
     reversible = True
     reduces_to_sql = True
+    on_delete_sql = "ON DELETE SET NULL"
 
     def __init__(self, model_name: str, field_name: str) -> None:
         self.model_name = model_name
@@ -160,7 +163,7 @@ class ForeignKeyOnDeleteSetNull(Operation):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        self._recreate(app_label, schema_editor, to_state, "ON DELETE SET NULL")
+        self._recreate(app_label, schema_editor, to_state, self.on_delete_sql)
 
     def database_backwards(
         self,
@@ -172,11 +175,12 @@ class ForeignKeyOnDeleteSetNull(Operation):
         self._recreate(app_label, schema_editor, to_state, "")
 
     def describe(self) -> str:
-        return f"Make {self.model_name}.{self.field_name} ON DELETE SET NULL in the database"
+        return f"Make {self.model_name}.{self.field_name} {self.on_delete_sql} in the database"
 
     @property
     def migration_name_fragment(self) -> str:
-        return f"{self.model_name.lower()}_{self.field_name}_on_delete_set_null"
+        action = self.on_delete_sql.lower().replace(" ", "_")
+        return f"{self.model_name.lower()}_{self.field_name}_{action}"
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         return (
@@ -184,6 +188,16 @@ class ForeignKeyOnDeleteSetNull(Operation):
             [],
             {"model_name": self.model_name, "field_name": self.field_name},
         )
+
+
+class ForeignKeyOnDeleteCascade(ForeignKeyOnDeleteSetNull):
+    """Recreate the foreign key constraint of ``model_name.field_name`` with ON DELETE CASCADE.
+
+    As for SET NULL, the model field uses ``on_delete=models.DO_NOTHING``: the database deletes
+    the dependent rows in the parent's DELETE statement, whoever issues it.
+    """
+
+    on_delete_sql = "ON DELETE CASCADE"
 
 
 class AppendOnlyTrigger(Operation):

@@ -11,14 +11,28 @@ from django.contrib.auth.hashers import identify_hasher
 from django.db.models import Model
 from django.urls import reverse
 
-from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from agents_audit import events
+from agents_audit.models import (
+    AgentExecution,
+    Artifact,
+    Event,
+    ExecutionLog,
+    LLMRoundTableResult,
+    Project,
+    Task,
+    ToolExecution,
+)
 from commerce.models import Order, Product, StockMovement, User, UserAPIKey
 from commerce.services import api_key_create, product_stock_adjust
 from devskyy.models import IdempotencyRecord
 from knowledge.models import RAGDocument
 from tests.agents_audit.factories import (
     AgentExecutionFactory,
+    ArtifactFactory,
+    ExecutionLogFactory,
     LLMRoundTableResultFactory,
+    ProjectFactory,
+    TaskFactory,
     ToolExecutionFactory,
 )
 from tests.commerce.factories import TEST_PASSWORD, OrderFactory, ProductFactory, UserFactory
@@ -34,6 +48,10 @@ FACTORIES: dict[type[Model], Any] = {
     AgentExecution: AgentExecutionFactory,
     ToolExecution: ToolExecutionFactory,
     RAGDocument: RAGDocumentFactory,
+    Project: ProjectFactory,
+    Task: TaskFactory,
+    ExecutionLog: ExecutionLogFactory,
+    Artifact: ArtifactFactory,
 }
 
 
@@ -62,14 +80,24 @@ class _Factory:
 FACTORIES[UserAPIKey] = _Factory(_api_key)
 FACTORIES[IdempotencyRecord] = _Factory(_idempotency_record)
 FACTORIES[StockMovement] = _Factory(_stock_movement)
+FACTORIES[Event] = _Factory(lambda **_: events.task_created(task=TaskFactory.create(), actor=None))
 AUDIT_MODELS = [
     LLMRoundTableResult,
     AgentExecution,
     ToolExecution,
     IdempotencyRecord,
     StockMovement,
+    ExecutionLog,
+    Event,
+    Artifact,
 ]
-EDITABLE_MODELS = [User, Product, RAGDocument]  # orders are placed by order_place (API)
+EDITABLE_MODELS = [
+    User,
+    Product,
+    RAGDocument,
+    Project,
+    Task,
+]  # orders are placed by order_place (API)
 
 
 def url(model, view, *args):

@@ -1,7 +1,10 @@
 """Every optional reference (a nullable foreign key: an order's user, a line's product, an
 event's actor, an audit row's user) is ``ON DELETE SET NULL`` in the database, so a raw SQL
 ``DELETE`` works too and the ORM deletes with one statement; Django leaves it alone
-(``DO_NOTHING``). Required references keep Django's plain constraint (NO ACTION)."""
+(``DO_NOTHING``). A protected optional reference (a task's project: a project with tasks is not
+deleted) keeps Django's plain constraint (NO ACTION), which refuses. A required reference that
+Django leaves alone is part of its parent: ``ON DELETE CASCADE`` in the database (a task's
+execution steps and artifacts). Other required references keep Django's plain constraint."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from tests.commerce.factories import OrderFactory, ProductFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 PROJECT_APPS = {"devskyy", "commerce", "agents_audit", "knowledge"}
-SET_NULL, NO_ACTION = "n", "a"
+SET_NULL, NO_ACTION, CASCADE = "n", "a", "c"
 
 
 def project_foreign_keys() -> list[tuple[str, models.ForeignKey]]:
@@ -47,10 +50,15 @@ def test_the_optional_references_named_in_review_are_among_them():
 )
 def test_a_nullable_foreign_key_is_set_null_in_the_database_and_left_to_it(table, field):
     actions = {column: action for column, (_, _, action) in catalog.foreign_keys(table).items()}
-    if field.null:
+    on_delete = field.remote_field.on_delete
+    if field.null and on_delete is models.PROTECT:
+        assert actions[field.column] == NO_ACTION
+    elif field.null:
         assert actions[field.column] == SET_NULL
         # Django's own SET_NULL would update the rows itself, one query per related table
-        assert field.remote_field.on_delete is models.DO_NOTHING
+        assert on_delete is models.DO_NOTHING
+    elif on_delete is models.DO_NOTHING:
+        assert actions[field.column] == CASCADE
     else:
         assert actions[field.column] == NO_ACTION
 

@@ -12,7 +12,17 @@ from tests.seed_contract import SEED_TABLES
 
 APP_TABLES = {
     "knowledge": ["rag_documents"],
-    "agents_audit": ["llm_round_table_results", "agent_executions", "tool_executions"],
+    "agents_audit": [
+        "llm_round_table_results",
+        "agent_executions",
+        "tool_executions",
+        "projects",
+        "tasks",
+        "execution_logs",
+        "artifacts",
+        "events",
+        "jobs",
+    ],
     # commerce holds the user model: reversing it also reverses everything that depends on it.
     "commerce": ["users", "products", "orders", "stock_movements"],
 }

@@ -50,8 +50,9 @@ ERROR_DESCRIPTIONS = {
     "429": "Too many requests; retry after `Retry-After` seconds.",
 }
 
-# Python's str.strip() also removes U+001C..U+001F, which ECMA's \s does not name.
-NON_SPACE = r"[^\s\x1c-\x1f]"
+# Python's str.strip() also removes U+001C..U+001F and U+0085 (NEL), which ECMA's \s does
+# not name.
+NON_SPACE = r"[^\s\x1c-\x1f\x85]"
 
 # A JSON value other than null.
 NON_NULL_JSON = [

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import factory
 
-from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from agents_audit.models import (
+    AgentExecution,
+    Artifact,
+    ExecutionLog,
+    Job,
+    LLMRoundTableResult,
+    Project,
+    Task,
+    ToolExecution,
+)
 from tests.commerce.factories import AgentUserFactory
 
 
@@ -44,3 +53,58 @@ class ToolExecutionFactory(factory.django.DjangoModelFactory[ToolExecution]):
     output = factory.LazyFunction(lambda: {"count": 3})
     status = ToolExecution.Status.SUCCESS
     duration_ms = 150
+
+
+class ProjectFactory(factory.django.DjangoModelFactory[Project]):
+    class Meta:
+        model = Project
+
+    name = factory.Sequence(lambda n: f"Project {n}")
+    description = "Deploy the shop"
+
+
+class TaskFactory(factory.django.DjangoModelFactory[Task]):
+    """A pending task created by an agent. Other states: go through the services
+    (``agents_audit.services.tasks``), as production does."""
+
+    class Meta:
+        model = Task
+
+    request_text = factory.Sequence(lambda n: f"Deploy release {n} to staging")
+    created_by = factory.SubFactory(AgentUserFactory)
+    thread_id = factory.Sequence(lambda n: f"thread-{n:06d}")
+
+
+class ExecutionLogFactory(factory.django.DjangoModelFactory[ExecutionLog]):
+    class Meta:
+        model = ExecutionLog
+
+    task = factory.SubFactory(TaskFactory)
+    step_number = factory.Sequence(lambda n: n + 1)
+    agent_type = ExecutionLog.AgentType.INFRA
+    action = "docker compose up -d"
+    status = ExecutionLog.Status.COMPLETED
+    output_summary = "3 containers started"
+    duration_ms = 1200
+
+
+class ArtifactFactory(factory.django.DjangoModelFactory[Artifact]):
+    class Meta:
+        model = Artifact
+
+    task = factory.SubFactory(TaskFactory)
+    storage_key = factory.Sequence(lambda n: f"artifacts/{n:06d}/report.json")
+    size_bytes = 2048
+    content_type = "application/json"
+    sha256 = "0" * 64
+
+
+class JobFactory(factory.django.DjangoModelFactory[Job]):
+    """A queued job of a task."""
+
+    class Meta:
+        model = Job
+
+    task = factory.SubFactory(TaskFactory)
+    job_type = "deploy"
+    payload = factory.LazyFunction(lambda: {"service": "web"})
