@@ -45,7 +45,7 @@ def test_create_api_key_names_an_unknown_user():
 
 def test_a_bad_expiry_exits_non_zero_with_one_line_on_stderr():
     # The expiry is checked before the database is asked anything, so no rows are needed here.
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "manage.py", "create_api_key", "--user", "x", "--expires", "99999999999d"],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
