@@ -515,6 +515,15 @@ class OrderAdmin(TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # placing an order takes stock: that is order_place's job (the API)
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Nothing on an order's page is editable, and saving it wrote back every column as read
+        # at the start of the request (undoing a cancel committed meanwhile): the page is
+        # view-only; the changelist's actions change orders, through the services.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # cancel instead: a deleted pending order would keep its stock for good
+
     @admin.display(description="subtotal", ordering="subtotal")
     def subtotal_display(self, obj: Order) -> str:
         return money(obj.subtotal)
