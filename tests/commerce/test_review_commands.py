@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from commerce.models import UserAPIKey
+from commerce.models import User, UserAPIKey
 from tests.commerce.factories import AgentUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +59,24 @@ def test_a_bad_expiry_exits_non_zero_with_one_line_on_stderr():
     assert result.stderr.splitlines() == [
         "CommandError: --expires: '99999999999d' is too far in the future"
     ]
+
+
+def test_createsuperuser_applies_the_password_rules(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "123")
+
+    with pytest.raises(CommandError, match="This password is too short"):
+        call_command("createsuperuser", "--noinput", "--username", "boss", "--email", "b@x.org")
+
+    assert not User.objects.filter(username="boss").exists()
+
+
+def test_createsuperuser_makes_an_admin_with_a_good_password(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a long enough passphrase")
+
+    call_command(
+        "createsuperuser", "--noinput", "--username", "boss", "--email", "b@x.org", verbosity=0
+    )
+
+    boss = User.objects.get(username="boss")
+    assert boss.role == User.Role.ADMIN
+    assert boss.check_password("a long enough passphrase")
