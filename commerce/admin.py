@@ -32,7 +32,12 @@ from commerce.models import (
 )
 from commerce.services.products import PRODUCT_EDITABLE_FIELDS
 from commerce.services.stock import MAX_REASON_LENGTH, MAX_STOCK
-from devskyy.admin import BoundedCountPaginator, ReadOnlyAuditAdmin, TimestampsReadOnlyMixin
+from devskyy.admin import (
+    BoundedCountPaginator,
+    DeclaredFiltersOnlyAdmin,
+    ReadOnlyAuditAdmin,
+    TimestampsReadOnlyMixin,
+)
 from devskyy.errors import DomainError, VersionMismatch
 
 
@@ -58,7 +63,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DeclaredFiltersOnlyAdmin, DjangoUserAdmin):
     """Operators see users and create customers and agents; only admins create staff, change
     or delete accounts (``User.has_perm``)."""
 
@@ -256,7 +261,7 @@ def _refusal(exc: Exception) -> dict[str | None, list[str]]:
 
 
 @admin.register(Product)
-class ProductAdmin(TimestampsReadOnlyMixin, admin.ModelAdmin):
+class ProductAdmin(TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
     """Products are written through the services, like the API does.
 
     - Add: ``product_create``; the stock typed here is the opening stock (an ``opening``
@@ -454,6 +459,7 @@ class StockMovementAdmin(ReadOnlyAuditAdmin):
 
     list_display = ("id", "created_at", "product", "delta", "kind", "reason", "order", "actor")
     list_filter = ("kind",)
+    extra_filter_lookups = ("product",)  # the product page's "All movements of this product"
     list_select_related = ("product", "order", "actor")
     search_fields = ("=product__sku",)
     ordering = ("-id",)
@@ -483,7 +489,7 @@ class OrderEventInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(TimestampsReadOnlyMixin, admin.ModelAdmin):
+class OrderAdmin(TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
     """Orders are placed through the API (or order_place); here they move through their states
     with the actions, which call the same services (locks, events, restock)."""
 
@@ -508,6 +514,15 @@ class OrderAdmin(TimestampsReadOnlyMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # placing an order takes stock: that is order_place's job (the API)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Nothing on an order's page is editable, and saving it wrote back every column as read
+        # at the start of the request (undoing a cancel committed meanwhile): the page is
+        # view-only; the changelist's actions change orders, through the services.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # cancel instead: a deleted pending order would keep its stock for good
 
     @admin.display(description="subtotal", ordering="subtotal")
     def subtotal_display(self, obj: Order) -> str:
@@ -562,7 +577,7 @@ class UserAPIKeyAddForm(forms.ModelForm):
 
 
 @admin.register(UserAPIKey)
-class UserAPIKeyAdmin(admin.ModelAdmin):
+class UserAPIKeyAdmin(DeclaredFiltersOnlyAdmin):
     """Create keys (the key is shown once, in the confirmation message) and revoke them.
 
     Keys are created and revoked through commerce.services, which enforce who may grant what:

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.hashers import acheck_password, check_password
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -71,6 +72,10 @@ class UserManager(BaseUserManager["User"]):
         self, username: str, email: str, password: str | None = None, **extra_fields: Any
     ) -> User:
         extra_fields["role"] = User.Role.ADMIN
+        if password is not None:
+            # ``createsuperuser --noinput`` takes DJANGO_SUPERUSER_PASSWORD unchecked (and its
+            # prompt offers a bypass): an admin's password follows everyone's rules (user_create).
+            validate_password(password, self.model(username=username, email=email, **extra_fields))
         return self._create_user(username, email, password, **extra_fields)
 
     def get_by_natural_key(self, username: str | None) -> User:

@@ -8,10 +8,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from axes import admin as axes_admin
-from axes.models import AccessFailureLog, AccessLog
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Model
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -52,7 +56,66 @@ class TimestampsReadOnlyMixin:
         return exclude + self.timestamp_fields if obj is None else exclude or None
 
 
-class ReadOnlyAuditAdmin(admin.ModelAdmin):
+# What a declared filter or a link to a related object's rows may append to the field it names:
+# comparisons, never text patterns or regular expressions. Date parts only for the date hierarchy,
+# which turns them into a range (a plain ``__year=-1`` is a 500).
+FILTER_LOOKUP_SUFFIXES = frozenset(
+    {"exact", "iexact", "isnull", "in", "gt", "gte", "lt", "lte", "id"}
+)
+DATE_HIERARCHY_SUFFIXES = frozenset({"year", "month", "day"})
+
+
+class _ChangeList(ChangeList):
+    def get_filters(self, request: HttpRequest) -> Any:
+        try:
+            return super().get_filters(request)
+        except OverflowError as exc:
+            # ?attempt_time__year=99999999999999999999: Django's date hierarchy catches only
+            # the ValueError of an impossible date, not a year no C long holds.
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class DeclaredFiltersOnlyAdmin(admin.ModelAdmin):
+    """A changelist filters only by what the admin declares: its ``list_filter`` entries, its
+    ``date_hierarchy`` and ``extra_filter_lookups`` (e.g. a link from another page).
+
+    Django's default lets a query string filter by any column with any lookup (only its own
+    UserAdmin guards ``password``). That reads columns the page does not show
+    (``/admin/commerce/userapikey/?hashed_key__startswith=...``, character by character), runs
+    any regular expression (``?email__regex=``), and a value the column's type cannot hold is a
+    500 (``?tags=x`` on products, ``?ip_address=x`` on axes' pages). An undeclared lookup is
+    refused with a 400 (``DisallowedModelAdminLookup``); names that are no field at all are left
+    to Django, which ignores them with its "?e=1" page.
+    """
+
+    extra_filter_lookups: tuple[str, ...] = ()
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return _ChangeList
+
+    def lookup_allowed(  # type: ignore[override]  # Django 5.2 always passes the request
+        self, lookup: str, value: str, request: HttpRequest
+    ) -> bool:
+        parts = lookup.split(LOOKUP_SEP)
+        try:
+            self.model._meta.get_field(parts[0])
+        except FieldDoesNotExist:
+            return super().lookup_allowed(lookup, value, request)
+        declared = dict.fromkeys(self.extra_filter_lookups, FILTER_LOOKUP_SUFFIXES)
+        for item in self.get_list_filter(request):
+            name = item[0] if isinstance(item, list | tuple) else item
+            if isinstance(name, str):
+                declared[name] = FILTER_LOOKUP_SUFFIXES
+        if self.date_hierarchy:
+            declared[self.date_hierarchy] = FILTER_LOOKUP_SUFFIXES | DATE_HIERARCHY_SUFFIXES
+        for path, suffixes in declared.items():
+            prefix = path.split(LOOKUP_SEP)
+            if parts[: len(prefix)] == prefix and suffixes.issuperset(parts[len(prefix) :]):
+                return super().lookup_allowed(lookup, value, request)
+        return False
+
+
+class ReadOnlyAuditAdmin(DeclaredFiltersOnlyAdmin):
     """Audit tables are written by services only: nobody adds, edits or deletes them here."""
 
     paginator = BoundedCountPaginator
@@ -90,7 +153,12 @@ class AccessFailureLogAdmin(ReadOnlyAuditAdmin, axes_admin.AccessFailureLogAdmin
     """Failed admin logins, when AXES_ENABLE_ACCESS_FAILURE_LOG keeps them."""
 
 
+class AccessAttemptAdmin(DeclaredFiltersOnlyAdmin, axes_admin.AccessAttemptAdmin):
+    """Failed admin logins per username and address; deleting one unlocks it."""
+
+
 for _model, _model_admin in (
+    (AccessAttempt, AccessAttemptAdmin),
     (AccessLog, AccessLogAdmin),
     (AccessFailureLog, AccessFailureLogAdmin),
 ):

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django import forms
 from django.contrib.postgres.functions import RandomUUID
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -111,13 +112,46 @@ class JSONField(models.JSONField):
         return loads(value) if isinstance(value, str) else value
 
 
+NOT_AN_OBJECT = "Must be a JSON object."
+
+
+class JSONObjectFormField(forms.JSONField):
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        # ``[]`` is one of Django's "empty" values, which model validation skips: refuse it here.
+        if value is not None and not isinstance(value, dict):
+            raise ValidationError(NOT_AN_OBJECT, code="not_an_object")
+
+
+class JSONObjectField(JSONField):
+    """A ``jsonb`` column that holds a JSON object, like the API's ``JSONObjectField``: the admin's
+    forms (and ``full_clean``) refuse ``[]``, ``"s"`` or ``-1`` there, as the API does."""
+
+    def validate(self, value: Any, model_instance: models.Model | None) -> None:
+        super().validate(value, model_instance)
+        if not isinstance(value, dict):
+            raise ValidationError(NOT_AN_OBJECT, code="not_an_object")
+
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
+        return super().formfield(
+            form_class=form_class or JSONObjectFormField,
+            choices_form_class=choices_form_class,
+            **kwargs,
+        )
+
+
 def empty_json_object() -> dict[str, Any]:
     return {}
 
 
 def metadata_field(**kwargs: Any) -> models.JSONField:
-    """The seed's ``metadata`` column: JSONB, NOT NULL, default ``'{}'``."""
-    return JSONField(
+    """The seed's ``metadata`` column: JSONB, NOT NULL, default ``'{}'``; a JSON object."""
+    return JSONObjectField(
         default=empty_json_object,
         db_default=models.Value({}, output_field=models.JSONField()),
         blank=True,

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from devskyy.admin import BoundedCountPaginator, TimestampsReadOnlyMixin
+from devskyy.admin import BoundedCountPaginator, DeclaredFiltersOnlyAdmin, TimestampsReadOnlyMixin
 from knowledge.models import RAGDocument
 
 
 @admin.register(RAGDocument)
-class RAGDocumentAdmin(TimestampsReadOnlyMixin, admin.ModelAdmin):
+class RAGDocumentAdmin(TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
     list_display = (
         "document_id",
         "source_path",

