@@ -28,7 +28,12 @@ from agents_audit.services.tasks import (
     task_update,
 )
 from commerce.models import User
-from devskyy.admin import BoundedCountPaginator, ReadOnlyAuditAdmin, TimestampsReadOnlyMixin
+from devskyy.admin import (
+    BoundedCountPaginator,
+    DeclaredFiltersOnlyAdmin,
+    ReadOnlyAuditAdmin,
+    TimestampsReadOnlyMixin,
+)
 from devskyy.errors import DomainError, InvalidInput, VersionMismatch
 
 
@@ -135,7 +140,7 @@ class VersionedForm(forms.ModelForm):
         return cleaned
 
 
-class ServiceWrittenAdmin(TimestampsReadOnlyMixin, admin.ModelAdmin):
+class ServiceWrittenAdmin(TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
     """Saves go through ``create``/``update`` services; a refusal re-shows the form with the
     service's reasons (the save's transaction is rolled back: nothing was written)."""
 
