@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 from django.db import connection
 from django.utils import timezone
 
 from agents_audit.models.tasks import FINISHED_STATES, ExecutionLogStatus, TaskStatus
+from devskyy import json_codec
 from devskyy.errors import FieldError, InvalidInput
 
 MAX_DAYS = 3660  # ten years: a window longer than that is a typo
@@ -109,7 +109,7 @@ class Report:
         row = dict(zip(self.columns, values, strict=True))
         for name in self.json_columns:
             if isinstance(row[name], str):
-                row[name] = orjson.loads(row[name])
+                row[name] = json_codec.loads(row[name])
         return row
 
 
