@@ -10,3 +10,10 @@ class TaskNotPending(DomainError):
 
     code = "task_not_pending"
     default_message = "Only a pending task's request and estimate can change."
+
+
+class TaskNotRunning(DomainError):
+    """Steps are logged only while a task runs: once approved, until it completes or fails."""
+
+    code = "task_not_running"
+    default_message = "Steps are logged only for an approved or executing task."

@@ -6,10 +6,17 @@ from functools import partial
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Sum, Window
+from django.db.models.functions import Coalesce
 
 from agents_audit.api.serializers import ToolExecutionSerializer
-from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from agents_audit.models import (
+    AgentExecution,
+    ExecutionLog,
+    LLMRoundTableResult,
+    Task,
+    ToolExecution,
+)
 from commerce.models import User
 from devskyy.api.sql_json import KeysetListSQL
 
@@ -91,3 +98,16 @@ def round_table_leaderboard(
         }
         for provider, competitions, wins, win_rate, mean in rows
     ]
+
+
+def task_timeline(*, task: Task) -> QuerySet[ExecutionLog]:
+    """``task``'s steps in order (one query), each annotated with ``elapsed_ms``: the sum of the
+    durations (``duration_ms``, milliseconds) of the steps up to and including it; a step with no
+    duration yet (still running) adds nothing."""
+    return (
+        ExecutionLog.objects.filter(task_id=task.pk)
+        .annotate(
+            elapsed_ms=Coalesce(Window(Sum("duration_ms"), order_by=[F("step_number").asc()]), 0)
+        )
+        .order_by("step_number")
+    )
