@@ -142,7 +142,7 @@ def _user(username: str, role: str, report: Report) -> User:
 
 
 def _users(rng: random.Random, size: int, report: Report) -> dict[str, list[User]]:
-    operators = [_user(f"{MARKER}operator", User.Role.OPERATOR, report)]
+    operators = [_user(f"{MARKER}operator-1", User.Role.OPERATOR, report)]
     agents = [_user(f"{MARKER}agent-{n}", User.Role.AGENT, report) for n in range(1, 4)]
     customers = [
         _user(f"{MARKER}customer-{n:02d}", User.Role.CUSTOMER, report)
