@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -32,7 +32,10 @@ from devskyy.admin import (
     BoundedCountPaginator,
     DeclaredFiltersOnlyAdmin,
     ReadOnlyAuditAdmin,
+    ServiceRefused,
+    ServiceWrittenAdminMixin,
     TimestampsReadOnlyMixin,
+    VersionedForm,
 )
 from devskyy.errors import DomainError, InvalidInput, VersionMismatch
 
@@ -113,58 +116,11 @@ def _messages(exc: Exception) -> list[str]:
     return [str(exc)]
 
 
-class _ServiceRefused(Exception):
-    """A service refused what a valid form asked for; shown as the form's errors."""
-
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__(messages)
-        self.messages = messages
-
-
-class VersionedForm(forms.ModelForm):
-    """A change form that carries the version it was opened at (hidden), so the service writes
-    only over that version; a refusal from the last save is shown as the form's errors."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    refusal: ClassVar[list[str]] = []
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance._state.adding:
-            del self.fields["version"]  # a new record starts at version 1
-
-    def clean(self) -> dict[str, Any] | None:
-        cleaned = super().clean()
-        for message in self.refusal:
-            self.add_error(None, message)
-        return cleaned
-
-
-class ServiceWrittenAdmin(TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
+class ServiceWrittenAdmin(
+    ServiceWrittenAdminMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin
+):
     """Saves go through ``create``/``update`` services; a refusal re-shows the form with the
     service's reasons (the save's transaction is rolled back: nothing was written)."""
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        refusal = getattr(request, "_service_refusal", None)
-        if refusal:
-            form = type(form.__name__, (form,), {"refusal": refusal})
-        return form
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: Any = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except _ServiceRefused as refused:
-            request._service_refusal = refused.messages  # type: ignore[attr-defined]
-            return super().changeform_view(request, object_id, form_url, extra_context)
 
 
 class ProjectForm(VersionedForm):
@@ -207,7 +163,7 @@ class ProjectAdmin(ServiceWrittenAdmin):
                 )
                 obj.pk, obj._state.adding = created.pk, False
         except (DomainError, ValidationError) as exc:
-            raise _ServiceRefused(_messages(exc)) from exc
+            raise ServiceRefused({None: _messages(exc)}) from exc
         obj.refresh_from_db()
 
 
@@ -294,7 +250,7 @@ class TaskAdmin(ServiceWrittenAdmin):
                 )
                 obj.pk, obj._state.adding = created.pk, False
         except (DomainError, ValidationError) as exc:
-            raise _ServiceRefused(_messages(exc)) from exc
+            raise ServiceRefused({None: _messages(exc)}) from exc
         obj.refresh_from_db()
 
     def _each(self, request: HttpRequest, queryset: Any, label: str, service: Any) -> None:

@@ -36,7 +36,10 @@ from devskyy.admin import (
     BoundedCountPaginator,
     DeclaredFiltersOnlyAdmin,
     ReadOnlyAuditAdmin,
+    ServiceRefused,
+    ServiceWrittenAdminMixin,
     TimestampsReadOnlyMixin,
+    VersionedForm,
 )
 from devskyy.errors import DomainError, VersionMismatch
 
@@ -193,20 +196,8 @@ STALE_FORM_MESSAGE = (
 )
 
 
-class _ServiceRefused(Exception):
-    """A service refused what a valid form asked for; ``errors`` are keyed by form field (None:
-    the whole form)."""
-
-    def __init__(self, errors: dict[str | None, list[str]]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-
-class ProductForm(forms.ModelForm):
+class ProductForm(VersionedForm):
     """The product form: on the change page it carries the version it was opened at."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    refusal: dict[str | None, list[str]] = {}
 
     class Meta:
         model = Product
@@ -215,20 +206,6 @@ class ProductForm(forms.ModelForm):
         help_texts = {
             "inventory_quantity": "Units on hand now; later changes go through Adjust stock.",
         }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance._state.adding:
-            del self.fields["version"]  # a new product starts at version 1
-
-    def clean(self) -> dict[str, Any] | None:
-        cleaned = super().clean()
-        for name, errors in self.refusal.items():  # the service's reasons, from the last save
-            if name is None or name in self.fields:
-                self.add_error(name, errors)
-            else:
-                self.add_error(None, [f"{name}: {error}" for error in errors])
-        return cleaned
 
 
 class StockAdjustForm(forms.Form):
@@ -261,7 +238,7 @@ def _refusal(exc: Exception) -> dict[str | None, list[str]]:
 
 
 @admin.register(Product)
-class ProductAdmin(TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
+class ProductAdmin(ServiceWrittenAdminMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
     """Products are written through the services, like the API does.
 
     - Add: ``product_create``; the stock typed here is the opening stock (an ``opening``
@@ -309,30 +286,6 @@ class ProductAdmin(TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
             return readonly
         return ("inventory_quantity", "status", "recent_movements", *readonly)
 
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        refusal = getattr(request, "_product_refusal", None)
-        if refusal:
-            form = type(form.__name__, (form,), {"refusal": refusal})
-        return form
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: Any = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except _ServiceRefused as refused:
-            # The save's transaction is rolled back (nothing was written); show the same form
-            # again, with the service's reasons as its errors.
-            request._product_refusal = refused.errors  # type: ignore[attr-defined]
-            return super().changeform_view(request, object_id, form_url, extra_context)
-
     def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
         data = form.cleaned_data
         try:
@@ -350,7 +303,7 @@ class ProductAdmin(TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
                 obj.pk = created.pk
                 obj._state.adding = False
         except (VersionMismatch, ValidationError, IntegrityError) as exc:
-            raise _ServiceRefused(_refusal(exc)) from exc
+            raise ServiceRefused(_refusal(exc)) from exc
         obj.refresh_from_db()
 
     def add_fieldsets_fields(self) -> list[str]:

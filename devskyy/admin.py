@@ -4,11 +4,12 @@ query strings that cannot reach PostgreSQL with a NUL."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
@@ -208,3 +209,68 @@ class AdminNulQueryMiddleware:
             ),
         )
         return HttpResponseRedirect(request.path + (f"?{urlencode(kept)}" if kept else ""))
+
+
+# --- Change forms written through services ---------------------------------------------------
+
+FormErrors = dict[str | None, list[str]]  # keyed by form field; None: the form as a whole
+
+
+class ServiceRefused(Exception):
+    """A service refused what a valid admin form asked for (raised from ``save_model``): the
+    save's transaction is rolled back and ``ServiceWrittenAdminMixin`` shows the same form again
+    with ``errors`` as its errors."""
+
+    def __init__(self, errors: FormErrors) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+class VersionedForm(forms.ModelForm):
+    """A change form that carries the version it was opened at (hidden), so the service writes
+    only over that version; the service's refusal from the last save becomes its errors."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    refusal: ClassVar[FormErrors] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance._state.adding:
+            del self.fields["version"]  # a new record starts at version 1
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        for name, errors in self.refusal.items():
+            if name is None or name in self.fields:
+                self.add_error(name, errors)
+            else:
+                self.add_error(None, [f"{name}: {error}" for error in errors])
+        return cleaned
+
+
+class ServiceWrittenAdminMixin:
+    """For admins whose ``save_model`` calls a service and raises ``ServiceRefused`` when the
+    service says no: the form is shown again with the service's reasons, nothing saved."""
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal:
+            form = type(form.__name__, (form,), {"refusal": refusal})
+        return form
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        view = super().changeform_view  # type: ignore[misc]
+        try:
+            return view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            request._service_refusal = refused.errors  # type: ignore[attr-defined]
+            return view(request, object_id, form_url, extra_context)
