@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agents_audit.models import Event, Project, Task
+from agents_audit.models import Event, Job, Project, Task
 from commerce.models import User
 
 
@@ -99,6 +99,25 @@ def project_updated(
     )
 
 
+def project_deleted(
+    *, project: Project, actor: User | None, deleted_tasks: int = 0, trace: Trace = NO_TRACE
+) -> Event:
+    """A project was deleted; ``deleted_tasks``: how many tasks an explicit cascade took with
+    it (0 when it had none)."""
+    return _record(
+        subject_type=Event.Subject.PROJECT,
+        subject_id=project.pk,
+        event_type=Event.Type.PROJECT_DELETED,
+        actor=actor,
+        trace=trace,
+        payload={
+            "old": {"name": project.name, "version": project.version},
+            "new": {},
+            "deleted_tasks": deleted_tasks,
+        },
+    )
+
+
 def task_created(*, task: Task, actor: User | None, trace: Trace = NO_TRACE) -> Event:
     new = {
         "status": task.status,
@@ -170,4 +189,152 @@ def task_failed(
     old, new = _status_move(old_status, task)
     return _task_event(
         Event.Type.TASK_FAILED, task=task, actor=actor, trace=trace, old=old, new=new, error=error
+    )
+
+
+# The job queue's events. Each names the job and carries its status move plus what the move
+# depended on (the worker, the attempt, the error, when it runs next).
+
+
+def _job_event(
+    event_type: str,
+    *,
+    job: Job,
+    actor: User | None,
+    old_status: str | None,
+    trace: Trace,
+    **details: Any,
+) -> Event:
+    old = {} if old_status is None else {"status": old_status}
+    return _record(
+        subject_type=Event.Subject.JOB,
+        subject_id=job.pk,
+        event_type=event_type,
+        actor=actor,
+        trace=trace,
+        payload={
+            "old": old,
+            "new": {"status": job.status, "attempts": job.attempts},
+            "task": str(job.task_id),
+            "job_type": job.job_type,
+            **details,
+        },
+    )
+
+
+def _when(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def job_enqueued(*, job: Job, actor: User | None, trace: Trace = NO_TRACE) -> Event:
+    return _job_event(
+        Event.Type.JOB_ENQUEUED,
+        job=job,
+        actor=actor,
+        old_status=None,
+        trace=trace,
+        priority=job.priority,
+        run_after=_when(job.run_after),
+        dedupe_key=job.dedupe_key,
+    )
+
+
+def job_claimed(*, job: Job, actor: User | None, old_status: str, trace: Trace = NO_TRACE) -> Event:
+    return _job_event(
+        Event.Type.JOB_CLAIMED,
+        job=job,
+        actor=actor,
+        old_status=old_status,
+        trace=trace,
+        worker_id=job.worker_id,
+        lease_expires_at=_when(job.lease_expires_at),
+    )
+
+
+def job_succeeded(*, job: Job, actor: User | None, trace: Trace = NO_TRACE) -> Event:
+    return _job_event(
+        Event.Type.JOB_SUCCEEDED,
+        job=job,
+        actor=actor,
+        old_status=Job.Status.RUNNING,
+        trace=trace,
+        worker_id=job.worker_id,
+    )
+
+
+def job_failed(*, job: Job, actor: User | None, error: str, trace: Trace = NO_TRACE) -> Event:
+    """A job failed and will be retried at ``job.run_after``."""
+    return _job_event(
+        Event.Type.JOB_FAILED,
+        job=job,
+        actor=actor,
+        old_status=Job.Status.RUNNING,
+        trace=trace,
+        worker_id=job.worker_id,
+        error=error,
+        run_after=_when(job.run_after),
+    )
+
+
+def job_dead(
+    *, job: Job, actor: User | None, old_status: str, error: str, trace: Trace = NO_TRACE
+) -> Event:
+    """A job will not run again: its retries are used up, or its failure was not retryable."""
+    return _job_event(
+        Event.Type.JOB_DEAD,
+        job=job,
+        actor=actor,
+        old_status=old_status,
+        trace=trace,
+        worker_id=job.worker_id,
+        error=error,
+    )
+
+
+def job_lease_expired(*, job: Job, expired_worker_id: str, trace: Trace = NO_TRACE) -> Event:
+    """A running job's lease ran out (its worker died or hung); it was put back to run again."""
+    return _job_event(
+        Event.Type.JOB_LEASE_EXPIRED,
+        job=job,
+        actor=None,
+        old_status=Job.Status.RUNNING,
+        trace=trace,
+        expired_worker_id=expired_worker_id,
+    )
+
+
+def job_cancelled(
+    *, job: Job, actor: User | None, old_status: str, trace: Trace = NO_TRACE
+) -> Event:
+    return _job_event(
+        Event.Type.JOB_CANCELLED, job=job, actor=actor, old_status=old_status, trace=trace
+    )
+
+
+def job_retried(*, job: Job, actor: User | None, old_status: str, trace: Trace = NO_TRACE) -> Event:
+    """An operator sent a dead, failed or cancelled job back to the queue."""
+    return _job_event(
+        Event.Type.JOB_RETRIED, job=job, actor=actor, old_status=old_status, trace=trace
+    )
+
+
+def job_type_paused(*, job_type: str, actor: User | None, trace: Trace = NO_TRACE) -> Event:
+    return _record(
+        subject_type=Event.Subject.JOB_TYPE,
+        subject_id=job_type,
+        event_type=Event.Type.JOB_TYPE_PAUSED,
+        actor=actor,
+        trace=trace,
+        payload={"old": {"paused": False}, "new": {"paused": True}},
+    )
+
+
+def job_type_resumed(*, job_type: str, actor: User | None, trace: Trace = NO_TRACE) -> Event:
+    return _record(
+        subject_type=Event.Subject.JOB_TYPE,
+        subject_id=job_type,
+        event_type=Event.Type.JOB_TYPE_RESUMED,
+        actor=actor,
+        trace=trace,
+        payload={"old": {"paused": True}, "new": {"paused": False}},
     )

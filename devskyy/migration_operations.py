@@ -291,3 +291,90 @@ $$ LANGUAGE plpgsql;
         if self.set_null_columns:
             kwargs["set_null_columns"] = self.set_null_columns
         return (self.__class__.__qualname__, [], kwargs)
+
+
+class ReplaceCheckConstraint(Operation):
+    """Replace a CHECK constraint by a new one of the same name without holding a table lock
+    through a scan of the table (e.g. a longer list of allowed values on a big, growing table).
+
+    ``ALTER TABLE ... ADD CONSTRAINT ... CHECK`` scans every row under an ACCESS EXCLUSIVE lock.
+    This drops the old constraint and adds the new one ``NOT VALID`` in one short transaction
+    (new rows are checked from then on; there is no moment without a constraint), then
+    ``VALIDATE CONSTRAINT`` checks the existing rows in its own transaction under a SHARE UPDATE
+    EXCLUSIVE lock, which lets reads and writes go on. The migration using it must say
+    ``atomic = False`` (otherwise both steps share one transaction and its lock).
+    Reversible: backwards puts the previous constraint back the same way.
+    """
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, model_name: str, constraint: Any) -> None:
+        self.model_name = model_name
+        self.constraint = constraint
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (
+            self.__class__.__name__,
+            [],
+            {"model_name": self.model_name, "constraint": self.constraint},
+        )
+
+    def describe(self) -> str:
+        return f"Replace CHECK constraint {self.constraint.name} on {self.model_name}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"replace_{self.constraint.name}"
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        model_key = self.model_name.lower()
+        state.remove_constraint(app_label, model_key, self.constraint.name)
+        state.add_constraint(app_label, model_key, self.constraint)
+
+    def _current(self, app_label: str, state: ProjectState) -> Any:
+        options = state.models[app_label, self.model_name.lower()].options
+        return next(c for c in options["constraints"] if c.name == self.constraint.name)
+
+    def _replace(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        state: ProjectState,
+        constraint: Any,
+    ) -> None:
+        from django.db import transaction
+
+        model = state.apps.get_model(app_label, self.model_name)
+        qn = schema_editor.quote_name
+        table = qn(model._meta.db_table)
+        swap = [
+            f"ALTER TABLE {table} DROP CONSTRAINT {qn(constraint.name)}",
+            f"ALTER TABLE {table} ADD {constraint.constraint_sql(model, schema_editor)} NOT VALID",
+        ]
+        if schema_editor.collect_sql:
+            for statement in swap:
+                schema_editor.execute(statement)
+        else:
+            with transaction.atomic(using=schema_editor.connection.alias):
+                for statement in swap:
+                    schema_editor.execute(statement)
+        schema_editor.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {qn(constraint.name)}")
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._replace(app_label, schema_editor, to_state, self.constraint)
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._replace(app_label, schema_editor, to_state, self._current(app_label, to_state))

@@ -15,11 +15,13 @@ class EventSubject(models.TextChoices):
     TASK = "task", "Task"
     JOB = "job", "Job"
     ORDER = "order", "Order"
+    JOB_TYPE = "job_type", "Job type"
 
 
 class EventType(models.TextChoices):
     PROJECT_CREATED = "project_created", "Project created"
     PROJECT_UPDATED = "project_updated", "Project updated"
+    PROJECT_DELETED = "project_deleted", "Project deleted"
     TASK_CREATED = "task_created", "Task created"
     TASK_UPDATED = "task_updated", "Task updated"
     TASK_APPROVED = "task_approved", "Task approved"
@@ -27,6 +29,16 @@ class EventType(models.TextChoices):
     TASK_STARTED = "task_started", "Task started"
     TASK_COMPLETED = "task_completed", "Task completed"
     TASK_FAILED = "task_failed", "Task failed"
+    JOB_ENQUEUED = "job_enqueued", "Job enqueued"
+    JOB_CLAIMED = "job_claimed", "Job claimed by a worker"
+    JOB_SUCCEEDED = "job_succeeded", "Job succeeded"
+    JOB_FAILED = "job_failed", "Job failed, retry scheduled"
+    JOB_DEAD = "job_dead", "Job dead (retries exhausted or not retryable)"
+    JOB_LEASE_EXPIRED = "job_lease_expired", "Job's lease expired, recovered"
+    JOB_CANCELLED = "job_cancelled", "Job cancelled"
+    JOB_RETRIED = "job_retried", "Job retried by an operator"
+    JOB_TYPE_PAUSED = "job_type_paused", "Job type paused"
+    JOB_TYPE_RESUMED = "job_type_resumed", "Job type resumed"
 
 
 class Event(models.Model):
