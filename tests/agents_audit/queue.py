@@ -55,4 +55,4 @@ def job_events(job: Job) -> list[str]:
 
 def job_row(job: Job) -> dict[str, Any]:
     """Every column of the job, as stored."""
-    return Job.objects.filter(pk=job.pk).values().get()
+    return dict(Job.objects.filter(pk=job.pk).values().get())

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 
 from agents_audit.errors import DuplicateJob, LeaseLost, TaskNotRunnable
 from agents_audit.events import Trace
-from agents_audit.models import Event, Job, Task
+from agents_audit.models import Event, Job
 from agents_audit.selectors import job_type_paused_list
 from agents_audit.services import jobs as queue
 from agents_audit.services.jobs import (
@@ -44,7 +44,7 @@ from tests.agents_audit.queue import (
     make_due,
     sql,
 )
-from tests.commerce.factories import AgentUserFactory, OperatorFactory
+from tests.commerce.factories import AgentUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +59,11 @@ class Fixed:
 
     def random(self) -> float:
         return self.value
+
+
+def codes(refused: InvalidInput) -> dict[str, list[str]]:
+    errors: Any = refused.errors
+    return {name: [error.code for error in field_errors] for name, field_errors in errors.items()}
 
 
 def claim(types: list[str] | None = None, worker: str = "w1", **kwargs: Any) -> Job | None:
@@ -185,7 +190,7 @@ def test_bad_enqueue_values_are_refused_by_field_and_nothing_is_written(values, 
     with pytest.raises(InvalidInput) as refused:
         job_enqueue(task=task, **{"job_type": "deploy", **values}, by=None)
 
-    assert {k: [e.code for e in v] for k, v in refused.value.errors.items()} == errors
+    assert codes(refused.value) == errors
     assert (Job.objects.count(), Event.objects.count()) == before
 
 
@@ -251,9 +256,13 @@ def test_an_enqueue_rolled_back_with_its_transaction_leaves_no_job():
     task = approved_task()
     before = Job.objects.count(), Event.objects.count()
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        job_enqueue(task=task, job_type="deploy", by=None)
-        raise RuntimeError("the caller's transaction fails after the enqueue")
+    def enqueue_then_fail() -> None:
+        with transaction.atomic():
+            job_enqueue(task=task, job_type="deploy", by=None)
+            raise RuntimeError("the caller's transaction fails after the enqueue")
+
+    with pytest.raises(RuntimeError):
+        enqueue_then_fail()
 
     assert (Job.objects.count(), Event.objects.count()) == before
 
@@ -289,9 +298,13 @@ def test_the_first_jobs_type_is_a_setting(operator, settings):
 def test_an_approval_rolled_back_leaves_no_job(operator):
     task = task_create(request_text="Deploy v2", created_by=AgentUserFactory.create())
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        task_approve(task=task, by=operator)
-        raise RuntimeError
+    def approve_then_fail() -> None:
+        with transaction.atomic():
+            task_approve(task=task, by=operator)
+            raise RuntimeError("the caller's transaction fails after the approval")
+
+    with pytest.raises(RuntimeError):
+        approve_then_fail()
 
     task.refresh_from_db()
     assert task.status == "pending"
@@ -405,7 +418,7 @@ def test_bad_claim_values_are_refused_by_field(kwargs, errors):
     JobFactory.create()
     with pytest.raises(InvalidInput) as refused:
         job_claim(**{"worker_id": "w1", "job_types": ["deploy"], **kwargs})
-    assert {k: [e.code for e in v] for k, v in refused.value.errors.items()} == errors
+    assert codes(refused.value) == errors
     assert Job.objects.get().status == "queued"
 
 
