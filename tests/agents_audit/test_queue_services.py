@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
+from agents_audit.checks import first_job_type_is_a_job_type
 from agents_audit.errors import DuplicateJob, LeaseLost, TaskNotRunnable
 from agents_audit.events import Trace
 from agents_audit.models import Event, Job
@@ -903,3 +904,11 @@ def test_every_transition_of_a_jobs_life_writes_exactly_one_event_of_its_type(op
     assert set(expected) | {"job_type_paused", "job_type_resumed"} == {
         t for t in Event.Type.values if t.startswith("job")
     }
+
+
+@pytest.mark.parametrize("value", ["Task Execute", "", "x" * 101])
+def test_a_first_job_type_that_is_no_job_type_fails_the_system_checks(value, settings):
+    settings.AGENTS_TASK_FIRST_JOB_TYPE = value
+    assert [e.id for e in first_job_type_is_a_job_type()] == ["agents_audit.E001"]
+    settings.AGENTS_TASK_FIRST_JOB_TYPE = "task.execute"
+    assert first_job_type_is_a_job_type() == []
