@@ -34,12 +34,16 @@ Rules every function here keeps:
   claim first recovers a bounded batch (``CLAIM_RECOVERY_BATCH``) with SKIP LOCKED, so no
   separate reaper is needed and concurrent claims do not contend; ``manage.py queue_recover``
   does the same on demand.
+- **Time** is the database's ``now()``, the start of the current transaction: a claim, a
+  lease and a backoff are measured from it. Call each claim in a transaction of its own (a
+  long-poll loop must not wrap its claims in one transaction, or it never sees time pass).
 - **Events**: every status change writes exactly one ``Event`` (``agents_audit.events``) in
   its transaction. A heartbeat is not a status change and writes none.
 
 Locks: each call locks the rows it changes and no other row (enqueue also takes a FOR SHARE
-lock on the task, so the task cannot end while a job is being added to it); rows are locked one
-statement at a time, so there is no lock order to keep.
+lock on the task, so the task cannot end while a job is being added to it). A call that waits
+for a lock waits for one job row; the statements that lock many (claim, recovery, prune) skip
+locked rows instead of waiting, so there is no lock order to keep and no deadlock to have.
 """
 
 from __future__ import annotations
