@@ -1,24 +1,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 
 from agents_audit.models import (
     AgentExecution,
     Artifact,
     Event,
     ExecutionLog,
+    Job,
+    JobTypePause,
     LLMRoundTableResult,
     Project,
     Task,
     ToolExecution,
 )
+from agents_audit.models.jobs import LIVE_STATES
+from agents_audit.services.jobs import job_cancel, job_retry, job_type_pause, job_type_resume
 from agents_audit.services.projects import PROJECT_EDITABLE_FIELDS, project_create, project_update
 from agents_audit.services.tasks import (
     TASK_EDITABLE_FIELDS,
@@ -31,6 +37,7 @@ from commerce.models import User
 from devskyy.admin import (
     BoundedCountPaginator,
     DeclaredFiltersOnlyAdmin,
+    FormErrors,
     ReadOnlyAuditAdmin,
     ServiceRefused,
     ServiceWrittenAdminMixin,
@@ -338,3 +345,139 @@ class ArtifactAdmin(ReadOnlyAuditAdmin):
     search_fields = ("=storage_key", "=sha256", "=task__thread_id")
     ordering = ("-created_at", "-id")
     raw_id_fields = ("task",)
+
+
+# --- the job queue: jobs are written by the queue's services only ----------------------------
+
+
+class JobTypeFilter(admin.SimpleListFilter):
+    """The job types of live jobs, and the paused ones: a short list read through the partial
+    indexes, never a DISTINCT over every finished job (``?job_type=`` takes any type, and the
+    search box finds a type exactly)."""
+
+    title = "job type"
+    parameter_name = "job_type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        live = Job.objects.filter(status__in=LIVE_STATES).values_list("job_type", flat=True)
+        paused = JobTypePause.objects.values_list("job_type", flat=True)
+        chosen = self.value()
+        types: set[str] = {*live.distinct().order_by(), *paused}
+        if chosen:
+            types.add(chosen)
+        return [(job_type, job_type) for job_type in sorted(types)]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        value = self.value()
+        return queryset if value is None else queryset.filter(job_type=value)
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAuditAdmin):
+    """Jobs: read-only (nobody edits a job row; no adding or deleting either). Operators act
+    through the Cancel and Retry actions (``job_cancel``, ``job_retry``), which report what they
+    did and, per job, what the service refused. Job types are paused under "Job type pauses"."""
+
+    list_display = (
+        "id",
+        "job_type",
+        "status",
+        "task_link",
+        "priority",
+        "attempts_of",
+        "run_after",
+        "worker_id",
+        "lease_expires_at",
+        "finished_at",
+    )
+    list_filter = ("status", JobTypeFilter)
+    extra_filter_lookups = ("job_type",)  # JobTypeFilter's parameter, a field's name
+    list_select_related = ("task",)
+    search_fields = ("=job_type", "=dedupe_key", "=worker_id", "=task__thread_id")
+    ordering = ("-id",)
+    actions = ["cancel", "retry"]
+
+    @admin.display(description="task")
+    def task_link(self, job: Job) -> str:
+        link = reverse("admin:agents_audit_task_change", args=[job.task_id])
+        return format_html('<a href="{}">{}</a>', link, job.task)
+
+    @admin.display(description="attempts / max retries")
+    def attempts_of(self, job: Job) -> str:
+        return f"{job.attempts} / {job.max_retries}"
+
+    def _each(self, request: HttpRequest, queryset: Any, label: str, service: Any) -> None:
+        done = 0
+        for job in queryset.order_by("id"):
+            try:
+                service(job)
+                done += 1
+            except (DomainError, ValidationError) as exc:
+                self.message_user(
+                    request, f"{job}: {'; '.join(_messages(exc))}", level=messages.ERROR
+                )
+        if done:
+            self.message_user(request, f"{label}: {done} job(s).")
+
+    @admin.action(description="Cancel selected jobs")
+    def cancel(self, request: HttpRequest, queryset: Any) -> None:
+        by = _staff(request)
+        self._each(request, queryset, "Cancelled", lambda j: job_cancel(job=j, by=by))
+
+    @admin.action(description="Retry selected jobs (dead, cancelled or failed)")
+    def retry(self, request: HttpRequest, queryset: Any) -> None:
+        by = _staff(request)
+        self._each(request, queryset, "Sent back to the queue", lambda j: job_retry(job=j, by=by))
+
+
+class JobTypePauseForm(forms.ModelForm):
+    """The add form (a pause is never edited); shows the service's refusal of the last save."""
+
+    refusal: ClassVar[FormErrors] = {}
+
+    class Meta:
+        model = JobTypePause
+        fields = ("job_type",)
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        for name, errors in self.refusal.items():
+            self.add_error(name if name in self.fields else None, errors)
+        return cleaned
+
+
+@admin.register(JobTypePause)
+class JobTypePauseAdmin(ServiceWrittenAdmin):
+    """Paused job types: adding one pauses it (``job_type_pause``: claims skip its jobs), the
+    Resume action resumes them (``job_type_resume``). Nothing else is edited or deleted here."""
+
+    form = JobTypePauseForm
+    list_display = ("job_type", "paused_at", "paused_by")
+    list_select_related = ("paused_by",)
+    search_fields = ("=job_type",)
+    ordering = ("job_type",)
+    actions = ["resume"]
+    timestamp_fields = ("paused_at",)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else ("job_type", "paused_at", "paused_by")
+
+    def save_model(self, request: HttpRequest, obj: JobTypePause, form: Any, change: bool) -> None:
+        try:
+            job_type_pause(job_type=form.cleaned_data["job_type"], by=_staff(request))
+        except (DomainError, ValidationError) as exc:
+            raise ServiceRefused({None: _messages(exc)}) from exc
+        obj.refresh_from_db()
+
+    @admin.action(description="Resume selected job types")
+    def resume(self, request: HttpRequest, queryset: Any) -> None:
+        by = _staff(request)
+        resumed = [p.job_type for p in queryset if job_type_resume(job_type=p.job_type, by=by)]
+        if resumed:
+            self.message_user(request, f"Resumed: {', '.join(resumed)}.")

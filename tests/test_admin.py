@@ -17,6 +17,8 @@ from agents_audit.models import (
     Artifact,
     Event,
     ExecutionLog,
+    Job,
+    JobTypePause,
     LLMRoundTableResult,
     Project,
     Task,
@@ -30,6 +32,7 @@ from tests.agents_audit.factories import (
     AgentExecutionFactory,
     ArtifactFactory,
     ExecutionLogFactory,
+    JobFactory,
     LLMRoundTableResultFactory,
     ProjectFactory,
     TaskFactory,
@@ -52,6 +55,7 @@ FACTORIES: dict[type[Model], Any] = {
     Task: TaskFactory,
     ExecutionLog: ExecutionLogFactory,
     Artifact: ArtifactFactory,
+    Job: JobFactory,
 }
 
 
@@ -80,6 +84,7 @@ class _Factory:
 FACTORIES[UserAPIKey] = _Factory(_api_key)
 FACTORIES[IdempotencyRecord] = _Factory(_idempotency_record)
 FACTORIES[StockMovement] = _Factory(_stock_movement)
+FACTORIES[JobTypePause] = _Factory(lambda **_: JobTypePause.objects.create(job_type="deploy"))
 FACTORIES[Event] = _Factory(lambda **_: events.task_created(task=TaskFactory.create(), actor=None))
 AUDIT_MODELS = [
     LLMRoundTableResult,
@@ -90,6 +95,7 @@ AUDIT_MODELS = [
     ExecutionLog,
     Event,
     Artifact,
+    Job,
 ]
 EDITABLE_MODELS = [
     User,
@@ -97,6 +103,7 @@ EDITABLE_MODELS = [
     RAGDocument,
     Project,
     Task,
+    JobTypePause,
 ]  # orders are placed by order_place (API)
 
 
