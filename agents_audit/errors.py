@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from devskyy.errors import DomainError
+from devskyy.errors import Conflict, DomainError
 
 
 class TaskNotPending(DomainError):
@@ -17,3 +17,26 @@ class TaskNotRunning(DomainError):
 
     code = "task_not_running"
     default_message = "Steps are logged only for an approved or executing task."
+
+
+class TaskNotRunnable(Conflict):
+    """Jobs are enqueued only for a task an operator approved and that has not ended."""
+
+    code = "task_not_runnable"
+    default_message = "Jobs are enqueued only for an approved or executing task."
+
+
+class LeaseLost(Conflict):
+    """The worker's lease on a job is gone: the job was recovered after the lease expired (and
+    maybe claimed by another worker), cancelled, or already ended. The worker must drop the job
+    and change nothing."""
+
+    code = "lease_lost"
+    default_message = "This job is no longer yours: its lease was taken over or it has ended."
+
+
+class DuplicateJob(Conflict):
+    """Another live job of the same type already holds this job's dedupe key."""
+
+    code = "duplicate_job"
+    default_message = "Another live job of this type holds the same dedupe key."

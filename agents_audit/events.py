@@ -277,9 +277,18 @@ def job_failed(*, job: Job, actor: User | None, error: str, trace: Trace = NO_TR
 
 
 def job_dead(
-    *, job: Job, actor: User | None, old_status: str, error: str, trace: Trace = NO_TRACE
+    *,
+    job: Job,
+    actor: User | None,
+    old_status: str,
+    error: str,
+    retryable: bool = True,
+    lease_expired: bool = False,
+    trace: Trace = NO_TRACE,
 ) -> Event:
-    """A job will not run again: its retries are used up, or its failure was not retryable."""
+    """A job will not run again: its retries are used up, or its failure was not retryable
+    (``retryable`` False). ``lease_expired``: its last worker died or hung holding it (the
+    recovery found its attempts used up), rather than reporting a failure."""
     return _job_event(
         Event.Type.JOB_DEAD,
         job=job,
@@ -288,6 +297,8 @@ def job_dead(
         trace=trace,
         worker_id=job.worker_id,
         error=error,
+        retryable=retryable,
+        lease_expired=lease_expired,
     )
 
 
@@ -311,10 +322,23 @@ def job_cancelled(
     )
 
 
-def job_retried(*, job: Job, actor: User | None, old_status: str, trace: Trace = NO_TRACE) -> Event:
-    """An operator sent a dead, failed or cancelled job back to the queue."""
+def job_retried(
+    *,
+    job: Job,
+    actor: User | None,
+    old_status: str,
+    old_attempts: int,
+    trace: Trace = NO_TRACE,
+) -> Event:
+    """An operator sent a dead, failed or cancelled job back to the queue; its attempts start
+    over (``old_attempts``: how many it had)."""
     return _job_event(
-        Event.Type.JOB_RETRIED, job=job, actor=actor, old_status=old_status, trace=trace
+        Event.Type.JOB_RETRIED,
+        job=job,
+        actor=actor,
+        old_status=old_status,
+        trace=trace,
+        old_attempts=old_attempts,
     )
 
 

@@ -13,6 +13,7 @@ from agents_audit.api.serializers import ToolExecutionSerializer
 from agents_audit.models import (
     AgentExecution,
     ExecutionLog,
+    JobTypePause,
     LLMRoundTableResult,
     Task,
     ToolExecution,
@@ -111,3 +112,8 @@ def task_timeline(*, task: Task) -> QuerySet[ExecutionLog]:
         )
         .order_by("step_number")
     )
+
+
+def job_type_paused_list() -> QuerySet[JobTypePause]:
+    """The paused job types, by name, with who paused them."""
+    return JobTypePause.objects.select_related("paused_by").order_by("job_type")

@@ -22,6 +22,7 @@ APP_TABLES = {
         "artifacts",
         "events",
         "jobs",
+        "job_type_pauses",
     ],
     # commerce holds the user model: reversing it also reverses everything that depends on it.
     "commerce": ["users", "products", "orders", "stock_movements"],

@@ -4,7 +4,7 @@
 - ``projects``: projects (seed 003).
 - ``tasks``: agent tasks with operator approval, their execution steps and artifacts (seeds 003
   and 004).
-- ``jobs``: the job queue's table (seed 003).
+- ``jobs``: the job queue's table (seed 003) and its paused job types.
 - ``events``: the append-only event trail (seed 003).
 """
 
@@ -17,7 +17,7 @@ from agents_audit.models.audit import (
     ToolExecutionStatus,
 )
 from agents_audit.models.events import Event, EventSubject, EventType
-from agents_audit.models.jobs import Job, JobStatus
+from agents_audit.models.jobs import Job, JobStatus, JobTypePause
 from agents_audit.models.projects import Project
 from agents_audit.models.tasks import (
     AgentType,
@@ -40,6 +40,7 @@ __all__ = [
     "ExecutionLogStatus",
     "Job",
     "JobStatus",
+    "JobTypePause",
     "LLMRoundTableResult",
     "Project",
     "Task",

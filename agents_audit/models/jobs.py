@@ -4,6 +4,7 @@ heartbeat, complete, fail, recover, prune) are the rest of issue 8; this is thei
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -73,6 +74,11 @@ class Job(models.Model):
     last_error = models.TextField(blank=True, default="", db_default="")
     dedupe_key = models.CharField(max_length=255, blank=True, default="", db_default="")
     finished_at = models.DateTimeField(null=True, blank=True)
+    retry_backoff_seconds = models.IntegerField(
+        default=10,
+        db_default=10,
+        help_text="The base of the exponential backoff between retries, in seconds.",
+    )
 
     class Meta:
         db_table = "jobs"
@@ -86,6 +92,10 @@ class Job(models.Model):
                 condition=Q(max_retries__gte=0), name="jobs_max_retries_not_negative"
             ),
             models.CheckConstraint(condition=~Q(job_type=""), name="jobs_job_type_not_blank"),
+            models.CheckConstraint(
+                condition=Q(retry_backoff_seconds__gte=1, retry_backoff_seconds__lte=86400),
+                name="jobs_retry_backoff_seconds_range",
+            ),
             models.CheckConstraint(
                 condition=~Q(status=JobStatus.RUNNING)
                 | (~Q(worker_id="") & Q(lease_token__isnull=False, lease_expires_at__isnull=False)),
@@ -128,3 +138,25 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_type} #{self.pk} ({self.status})"
+
+
+class JobTypePause(models.Model):
+    """A paused job type: claims skip its jobs until an operator resumes it (deletes the row).
+    Jobs already running go on; enqueueing still works (the jobs wait)."""
+
+    job_type = models.CharField(max_length=100, primary_key=True)
+    paused_at = models.DateTimeField(db_default=DatabaseNow(), editable=False)
+    paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,  # SET NULL in the database (migration 0011)
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        db_table = "job_type_pauses"
+        ordering = ["job_type"]
+
+    def __str__(self) -> str:
+        return self.job_type

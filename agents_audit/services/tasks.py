@@ -21,6 +21,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -30,6 +31,7 @@ from agents_audit import events
 from agents_audit.errors import TaskNotPending
 from agents_audit.events import NO_TRACE, Trace
 from agents_audit.models import Project, Task
+from agents_audit.services.jobs import job_enqueue
 from commerce.models import User
 from devskyy.errors import (
     FieldError,
@@ -103,8 +105,10 @@ def task_approve(*, task: Task, by: User, trace: Trace = NO_TRACE) -> Task:
     """An operator approves a pending task. Approval is a second pair of eyes: nobody approves
     a task they created (an agent never approves its own), and only operators approve at all.
 
-    The job queue (the rest of issue 8) extends this: approving also enqueues the task's first
-    job, on commit.
+    Approving also enqueues the task's first job (``settings.AGENTS_TASK_FIRST_JOB_TYPE``,
+    payload ``task_id`` and ``thread_id``, dedupe key ``task:<id>:first``) in the same
+    transaction: workers can claim it exactly when the approval commits, and an approval rolled
+    back leaves no job.
     """
     _require_staff(by, "approve")
     task = _lock(task)
@@ -114,6 +118,14 @@ def task_approve(*, task: Task, by: User, trace: Trace = NO_TRACE) -> Task:
     task.approved_at, task.approved_by = timezone.now(), by
     task.save(update_fields=["status", "approved_at", "approved_by", "version"])
     events.task_approved(task=task, actor=by, old_status=old_status, trace=trace)
+    job_enqueue(
+        task=task,
+        job_type=settings.AGENTS_TASK_FIRST_JOB_TYPE,
+        payload={"task_id": str(task.pk), "thread_id": task.thread_id},
+        dedupe_key=f"task:{task.pk}:first",
+        by=by,
+        trace=trace,
+    )
     return task
 
 

@@ -277,6 +277,10 @@ COMMERCE_SHIPPING_FEE = os.environ.get("COMMERCE_SHIPPING_FEE", "0")  # flat, pe
 COMMERCE_FREE_SHIPPING_FROM = os.environ.get("COMMERCE_FREE_SHIPPING_FROM") or None
 COMMERCE_LOW_STOCK = env_int("COMMERCE_LOW_STOCK", 5)  # the admin's "low stock" filter
 
+# --- Agent operations ------------------------------------------------------------------------
+# The job type of the job that approving a task enqueues (payload: task_id and thread_id).
+AGENTS_TASK_FIRST_JOB_TYPE = os.environ.get("AGENTS_TASK_FIRST_JOB_TYPE") or "task.execute"
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
