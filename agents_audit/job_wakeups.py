@@ -1,7 +1,7 @@
 """Waiting claims: a worker's claim that finds nothing to do may wait (long-poll) until a job of
 its types becomes runnable, woken by PostgreSQL ``LISTEN/NOTIFY`` instead of polling.
 
-A trigger on ``jobs`` (migration 0011) sends ``NOTIFY devskyy_jobs, '<job_type>'`` when a job
+A trigger on ``jobs`` (migration 0012) sends ``NOTIFY devskyy_jobs, '<job_type>'`` when a job
 becomes runnable; PostgreSQL delivers it when that transaction commits. Each server process has
 one listener: a daemon thread with its own database connection (autocommit, outside Django's
 connection handling), started by the first waiting claim of the process (so after gunicorn

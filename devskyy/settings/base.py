@@ -257,6 +257,7 @@ SPECTACULAR_SETTINGS = {
         "ProductStatusEnum": "commerce.models.ProductStatus",
         "OrderStatusEnum": "commerce.models.OrderStatus",
         "UserRoleEnum": "commerce.models.UserRole",
+        "JobStatusEnum": "agents_audit.models.JobStatus",
     },
 }
 

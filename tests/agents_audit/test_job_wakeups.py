@@ -1,5 +1,5 @@
 """Waiting claims are woken by PostgreSQL LISTEN/NOTIFY when a job of their types becomes runnable
-(agents_audit.job_wakeups and the jobs_notify_runnable trigger of migration 0011).
+(agents_audit.job_wakeups and the jobs_notify_runnable trigger of migration 0012).
 
 These tests commit (transaction=True): notifications are delivered on commit only. Waits on an
 event that must be set use a generous timeout (they return as soon as it is set); the few checks

@@ -42,6 +42,6 @@ DROP FUNCTION jobs_notify_runnable();
 
 
 class Migration(migrations.Migration):
-    dependencies = [("agents_audit", "0010_event_and_subject_types")]
+    dependencies = [("agents_audit", "0011_job_retry_backoff_and_job_type_pauses")]
 
     operations = [migrations.RunSQL(FORWARDS, BACKWARDS)]
