@@ -24,4 +24,5 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 35  # a waiting claim (30 s at most) finishes before a restart kills it
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 control_socket_disable = True
