@@ -41,7 +41,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-bench: $(STAMP) ## Benchmark tool-executions against the seed's FastAPI stack (~6 min; see bench/)
+bench: $(STAMP) ## Benchmarks: tool-executions vs the seed's FastAPI stack, then the job queue (~9 min; see bench/)
 	bash bench/run.sh
 
 migrate: $(STAMP) ## Apply migrations

@@ -13,6 +13,7 @@ from agents_audit.api.serializers import ToolExecutionSerializer
 from agents_audit.models import (
     AgentExecution,
     ExecutionLog,
+    Job,
     JobTypePause,
     LLMRoundTableResult,
     Task,
@@ -117,3 +118,59 @@ def task_timeline(*, task: Task) -> QuerySet[ExecutionLog]:
 def job_type_paused_list() -> QuerySet[JobTypePause]:
     """The paused job types, by name, with who paused them."""
     return JobTypePause.objects.select_related("paused_by").order_by("job_type")
+
+
+# --- the job queue ---------------------------------------------------------------------------
+
+
+def job_task_list(*, viewer: User) -> QuerySet[Task]:
+    """The tasks whose jobs ``viewer`` may see and queue: operators all, agents their own."""
+    if viewer.is_staff:
+        return Task.objects.all()
+    return Task.objects.filter(created_by=viewer)
+
+
+def job_list(*, viewer: User) -> QuerySet[Job]:
+    """The jobs ``viewer`` may read: operators all, agents those of the tasks they created."""
+    if viewer.is_staff:
+        return Job.objects.all()
+    return Job.objects.filter(task__created_by=viewer)
+
+
+def task_jobs(*, task: Task) -> QuerySet[Job]:
+    """A task's jobs, oldest first (jobs_task_idx)."""
+    return Job.objects.filter(task=task).order_by("id")
+
+
+QUEUE_DEPTH_SQL = """
+SELECT job_type,
+       count(*) FILTER (WHERE status = 'queued') AS queued,
+       0 AS running,
+       count(*) FILTER (WHERE status = 'failed') AS failed
+  FROM jobs WHERE status IN ('queued', 'failed') GROUP BY job_type
+UNION ALL
+SELECT job_type, 0, count(*), 0 FROM jobs WHERE status = 'running' GROUP BY job_type
+"""
+
+
+def queue_depth_by_type() -> list[dict[str, Any]]:
+    """Per job type: live jobs by state (queued, running, failed and waiting for a retry) and
+    whether the type is paused. Reads only the partial indexes over live jobs (each branch's
+    WHERE is an index's predicate), however many finished jobs the table holds."""
+    counts: dict[str, dict[str, Any]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(QUEUE_DEPTH_SQL)
+        for job_type, queued, running, failed in cursor.fetchall():
+            row = counts.setdefault(
+                job_type,
+                {"job_type": job_type, "queued": 0, "running": 0, "failed": 0, "paused": False},
+            )
+            row["queued"] += queued
+            row["running"] += running
+            row["failed"] += failed
+    for job_type in JobTypePause.objects.values_list("job_type", flat=True):
+        counts.setdefault(
+            job_type,
+            {"job_type": job_type, "queued": 0, "running": 0, "failed": 0, "paused": True},
+        )["paused"] = True
+    return sorted(counts.values(), key=lambda row: row["job_type"])

@@ -35,5 +35,8 @@ export GUNICORN_WORKERS="${GUNICORN_WORKERS:-3}" GUNICORN_THREADS="${GUNICORN_TH
 export TARGET2_NAME=devskyy
 export TARGET2_CMD="bash '$ROOT/bench/target.sh'"
 export TARGET2_READY_TIMEOUT="${TARGET2_READY_TIMEOUT:-600}"
-cd "$HARNESS"
-exec ./run_peer.sh "$@"
+(cd "$HARNESS" && ./run_peer.sh "$@")
+
+# The job queue: raw SKIP LOCKED SQL vs the services vs the API, depth, wake-up latency (~2 min;
+# its own database on devskyy's embedded PostgreSQL; knobs: see bench/job_queue.py --help).
+"$ROOT/.venv/bin/python" "$ROOT/bench/job_queue.py" ${QUEUE_BENCH_ARGS:-}

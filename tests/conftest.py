@@ -83,3 +83,15 @@ def error_codes(body: dict[str, Any]) -> dict[str, list[str]]:
         field: [e["code"] for e in errors] if isinstance(errors, list) else errors
         for field, errors in body.get("errors", {}).items()
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _stop_job_wakeup_listener(django_db_setup: None, django_db_blocker: Any) -> Any:
+    """A waiting claim served in this process (live_server tests) starts this process's job
+    wake-up listener, which holds a connection to the test database: close it before pytest
+    drops that database."""
+    yield
+    from agents_audit.job_wakeups import wakeups
+
+    with django_db_blocker.unblock():
+        wakeups.stop()

@@ -257,8 +257,18 @@ SPECTACULAR_SETTINGS = {
         "ProductStatusEnum": "commerce.models.ProductStatus",
         "OrderStatusEnum": "commerce.models.OrderStatus",
         "UserRoleEnum": "commerce.models.UserRole",
+        "JobStatusEnum": "agents_audit.models.JobStatus",
     },
 }
+
+# --- Job queue (agents_audit) -----------------------------------------------------------------
+# A claim with wait_seconds waits for work (long-poll, woken by LISTEN/NOTIFY). Each server
+# process lets at most JOB_CLAIM_MAX_WAITERS claims wait at once (more answer at once), so that
+# waiting claims keep their hands off the threads other requests need: keep it below the
+# server's threads per process (gunicorn.conf.py: 32). While the wake-up listener is
+# disconnected, waiting claims poll every JOB_CLAIM_POLL_SECONDS.
+JOB_CLAIM_MAX_WAITERS = env_int("JOB_CLAIM_MAX_WAITERS", 24)
+JOB_CLAIM_POLL_SECONDS = env_int("JOB_CLAIM_POLL_SECONDS", 1)
 
 # --- Commerce -------------------------------------------------------------------------------
 # Money is Decimal throughout, quantized to cents with ROUND_HALF_UP (commerce/money.py).

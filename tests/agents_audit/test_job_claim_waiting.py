@@ -1,0 +1,174 @@
+"""Waiting claims over HTTP, under the server devskyy ships (gunicorn with gunicorn.conf.py).
+
+A claim with ``wait_seconds`` holds one thread of its server process until a job comes; the
+serving model (threaded workers, a cap on waiting claims per process) must leave the other
+threads to the agents' other calls. These tests start a real gunicorn on the test database with
+ONE worker process (the harshest case: every waiting claim in one process) and prove it: twenty
+claims wait, a tool execution is still recorded while all twenty wait, and the twenty are then
+woken by the jobs they wait for, each taking a different one.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from agents_audit.models import Task
+from agents_audit.services.tasks import task_approve, task_create
+from commerce.services import api_key_create
+from tests.commerce.factories import AgentUserFactory, OperatorFactory
+from tests.processes import ROOT, child_env
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+WAITING = 20
+STARTUP_SECONDS = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """gunicorn with the shipped configuration, one worker, on the test database."""
+    port = _free_port()
+    log = (tmp_path / "gunicorn.log").open("w")
+    process = subprocess.Popen(  # noqa: S603 (our interpreter's gunicorn, fixed arguments)
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "devskyy.wsgi:application",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+        ],
+        cwd=ROOT,
+        env=child_env(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        log.close()
+
+
+def _key(user: Any) -> dict[str, str]:
+    _, key = api_key_create(user=user, name="claim test")
+    return {"Authorization": f"Api-Key {key}"}
+
+
+def _approved_task(agent: Any) -> Task:
+    task = task_create(request_text="Run the nightly jobs", created_by=agent)
+    return task_approve(task=task, by=OperatorFactory.create())
+
+
+def test_twenty_waiting_claims_do_not_delay_a_tool_execution(server: str):
+    agent = AgentUserFactory.create()
+    agent_headers, operator_headers = _key(agent), _key(OperatorFactory.create())
+    task = _approved_task(agent)
+
+    def claim(n: int) -> httpx.Response:
+        return httpx.post(
+            f"{server}/api/v1/jobs/claim/",
+            json={"worker_id": f"worker-{n}", "job_types": ["nightly"], "wait_seconds": 30},
+            headers=agent_headers,
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(WAITING) as pool:
+        claims = [pool.submit(claim, n) for n in range(WAITING)]
+        # Until the server says all twenty wait (they have found nothing and hold a thread).
+        deadline = time.monotonic() + 30
+        while True:
+            stats = httpx.get(f"{server}/api/v1/jobs/stats/", headers=operator_headers, timeout=10)
+            if stats.json()["waiting_claims"] == WAITING:
+                break
+            assert time.monotonic() < deadline, stats.json()
+            time.sleep(0.05)
+
+        recorded = httpx.post(
+            f"{server}/api/v1/tool-executions/",
+            json={
+                "correlation_id": "while-claims-wait",
+                "tool_name": "search",
+                "inputs": {"q": "x"},
+                "status": "success",
+            },
+            headers=agent_headers,
+            timeout=10,
+        )
+
+        assert recorded.status_code == 201, recorded.text
+        assert not any(claim.done() for claim in claims), "a claim ended before any job came"
+
+        queued = {
+            httpx.post(
+                f"{server}/api/v1/tasks/{task.pk}/jobs/",
+                json={"job_type": "nightly", "payload": {"n": n}},
+                headers=agent_headers,
+                timeout=10,
+            ).json()["id"]
+            for n in range(WAITING)
+        }
+        answers = [claim.result(timeout=60) for claim in claims]
+
+    assert [answer.status_code for answer in answers] == [200] * WAITING
+    assert {answer.json()["id"] for answer in answers} == queued
+
+
+def test_a_claim_over_the_per_process_limit_answers_at_once(server: str):
+    """Waiting claims never take every thread: past JOB_CLAIM_MAX_WAITERS (24) a claim answers
+    204 at once instead of waiting."""
+    agent_headers = _key(AgentUserFactory.create())
+    operator_headers = _key(OperatorFactory.create())
+    limit = 24
+
+    def claim(wait: int) -> httpx.Response:
+        return httpx.post(
+            f"{server}/api/v1/jobs/claim/",
+            json={"worker_id": "w", "job_types": ["never"], "wait_seconds": wait},
+            headers=agent_headers,
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(limit) as pool:
+        waiting = [pool.submit(claim, 3) for _ in range(limit)]
+        deadline = time.monotonic() + 30
+        while (
+            httpx.get(f"{server}/api/v1/jobs/stats/", headers=operator_headers, timeout=10).json()[
+                "waiting_claims"
+            ]
+            < limit
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+        one_more = claim(30)
+
+        assert one_more.status_code == 204
+        assert not all(claim.done() for claim in waiting)
+        assert [claim.result(timeout=60).status_code for claim in waiting] == [204] * limit
