@@ -1,5 +1,6 @@
 """Wake waiting workers: a trigger on ``jobs`` sends ``NOTIFY devskyy_jobs, '<job_type>'`` when
-a job becomes runnable (inserted or moved to ``queued``/``failed``), whoever writes it (the
+a job becomes runnable (inserted or moved to ``queued``/``failed``), and a paused job type's
+name when it is resumed (its row in ``job_type_pauses`` deleted), whoever writes it (the
 services, psql, another service).
 
 PostgreSQL delivers a notification when its transaction commits, never before and never for a
@@ -32,9 +33,22 @@ CREATE TRIGGER jobs_notify_runnable_update
         NEW.status IN ('queued', 'failed') AND OLD.status IS DISTINCT FROM NEW.status
     )
     EXECUTE FUNCTION jobs_notify_runnable();
+
+CREATE FUNCTION job_type_pauses_notify_resumed() RETURNS trigger AS $$
+BEGIN
+    PERFORM pg_notify('{CHANNEL}', OLD.job_type);
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER job_type_pauses_notify_resumed
+    AFTER DELETE ON job_type_pauses
+    FOR EACH ROW EXECUTE FUNCTION job_type_pauses_notify_resumed();
 """
 
 BACKWARDS = """
+DROP TRIGGER job_type_pauses_notify_resumed ON job_type_pauses;
+DROP FUNCTION job_type_pauses_notify_resumed();
 DROP TRIGGER jobs_notify_runnable_update ON jobs;
 DROP TRIGGER jobs_notify_runnable_insert ON jobs;
 DROP FUNCTION jobs_notify_runnable();

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from agents_audit.job_wakeups import LISTENER_APPLICATION_NAME, JobWakeups, claim_attempts
-from agents_audit.models import Job, Task
+from agents_audit.models import Job, JobTypePause, Task
 from tests.agents_audit.factories import JobFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -169,3 +169,15 @@ def test_a_waiting_claim_wakes_for_a_scheduled_job_falling_due(registry):
 
     assert tries <= 3
     attempts.close()
+
+
+def test_resuming_a_paused_job_type_wakes_the_claims_waiting_for_it(registry, task):
+    JobTypePause.objects.create(job_type="deploy")
+    JobFactory.create(task=task, job_type="deploy")  # queued while paused
+    with registry.waiter(["deploy"], limit=10) as waiter:
+        _listening(registry)
+        waiter.event.clear()
+
+        JobTypePause.objects.filter(job_type="deploy").delete()
+
+        assert waiter.event.wait(DELIVERY)
