@@ -14,6 +14,7 @@ from agents_audit.models import (
     AgentExecution,
     ExecutionLog,
     LLMRoundTableResult,
+    Project,
     Task,
     ToolExecution,
 )
@@ -111,3 +112,15 @@ def task_timeline(*, task: Task) -> QuerySet[ExecutionLog]:
         )
         .order_by("step_number")
     )
+
+
+def project_list() -> QuerySet[Project]:
+    """Every project: projects are shared by everyone who may use the API."""
+    return Project.objects.all()
+
+
+def task_list(*, viewer: User) -> QuerySet[Task]:
+    """Operators and admins see every task; an agent sees the tasks it created (as with tool
+    executions: another agent's task is a 404, never a 403)."""
+    queryset = Task.objects.all()
+    return queryset if viewer.is_staff else queryset.filter(created_by=viewer)

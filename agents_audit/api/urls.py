@@ -1,14 +1,27 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from agents_audit.api.reports import ReportListView, ReportView
+from agents_audit.api.tasks import ProjectViewSet, TaskViewSet
 from agents_audit.api.views import (
     AgentExecutionViewSet,
     RoundTableResultViewSet,
     ToolExecutionViewSet,
 )
+from agents_audit.reports import REPORTS
 
 router = SimpleRouter()
 router.register("agent-executions", AgentExecutionViewSet, basename="agent-execution")
 router.register("tool-executions", ToolExecutionViewSet, basename="tool-execution")
 router.register("round-table-results", RoundTableResultViewSet, basename="round-table-result")
+router.register("projects", ProjectViewSet, basename="project")
+router.register("tasks", TaskViewSet, basename="task")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("reports/", ReportListView.as_view(), name="report-list"),
+    *(
+        path(f"reports/{name}/", ReportView.as_view(report=report), name=f"report-{name}")
+        for name, report in REPORTS.items()
+    ),
+]

@@ -257,6 +257,7 @@ SPECTACULAR_SETTINGS = {
         "ProductStatusEnum": "commerce.models.ProductStatus",
         "OrderStatusEnum": "commerce.models.OrderStatus",
         "UserRoleEnum": "commerce.models.UserRole",
+        "TaskStatusEnum": "agents_audit.models.tasks.TaskStatus",
     },
 }
 
