@@ -15,9 +15,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from agents_audit.services.tasks import task_approve, task_create, task_start
 from commerce.models import UserAPIKey
 from commerce.services import api_key_create, api_key_revoke
-from agents_audit.services.tasks import task_approve, task_create, task_start
 from tests.agents_audit.factories import (
     AgentExecutionFactory,
     LLMRoundTableResultFactory,
