@@ -12,7 +12,6 @@ from agents_audit import reports
 from agents_audit.reports import REPORTS
 from tests.agents_audit import test_reports
 from tests.agents_audit.test_reports import NOW
-
 from tests.commerce.factories import AgentUserFactory
 
 pytestmark = pytest.mark.django_db

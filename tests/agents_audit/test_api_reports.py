@@ -11,7 +11,6 @@ from agents_audit import reports
 from agents_audit.reports import REPORTS
 from tests.agents_audit import test_reports
 from tests.agents_audit.test_reports import NOW
-
 from tests.conftest import error_codes
 
 pytestmark = pytest.mark.django_db
