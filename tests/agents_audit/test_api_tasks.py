@@ -271,6 +271,47 @@ def test_the_lifecycle_over_http_records_each_step_with_its_trace(
     )
 
 
+@pytest.mark.parametrize(
+    ("action", "prepare", "body", "event_type"),
+    [
+        ("approve", None, {}, Event.Type.TASK_APPROVED),
+        ("reject", None, {"reason": "No"}, Event.Type.TASK_REJECTED),
+        ("start", approved, {}, Event.Type.TASK_STARTED),
+        ("complete", executing, {}, Event.Type.TASK_COMPLETED),
+        ("fail", executing, {"error_message": "x"}, Event.Type.TASK_FAILED),
+    ],
+)
+def test_every_action_records_its_event_with_the_key_prefix_and_correlation_id(
+    operator_api, operator, task, action, prepare, body, event_type
+):
+    task = prepare(task) if prepare else task
+
+    response = operator_api.post(
+        url(task, action), body, format="json", headers={"X-Correlation-ID": f"corr-{action}"}
+    )
+
+    assert response.status_code == 200, response.json()
+    event = Event.objects.get(event_type=event_type, subject_id=str(task.pk))
+    assert (event.actor, event.api_key_prefix, event.correlation_id) == (
+        operator,
+        key_prefix(operator_api),
+        f"corr-{action}",
+    )
+
+
+def test_a_session_write_records_no_key_prefix(operator, task):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(operator)
+
+    response = client.post(url(task, "approve"))
+
+    assert response.status_code == 200
+    event = Event.objects.get(event_type=Event.Type.TASK_APPROVED)
+    assert (event.api_key_prefix, event.correlation_id) == ("", "")
+
+
 def test_reject_needs_a_reason_and_keeps_it(operator_api, task):
     missing = operator_api.post(url(task, "reject"), {}, format="json")
     response = operator_api.post(url(task, "reject"), {"reason": "Too risky"}, format="json")
