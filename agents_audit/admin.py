@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from agents_audit.models import (
@@ -24,6 +25,7 @@ from agents_audit.models import (
     ToolExecution,
 )
 from agents_audit.models.jobs import LIVE_STATES
+from agents_audit.reports import MAX_DAYS, REPORTS, Report
 from agents_audit.services.jobs import job_cancel, job_retry, job_type_pause, job_type_resume
 from agents_audit.services.projects import PROJECT_EDITABLE_FIELDS, project_create, project_update
 from agents_audit.services.tasks import (
@@ -34,6 +36,7 @@ from agents_audit.services.tasks import (
     task_update,
 )
 from commerce.models import User
+from devskyy import json_codec
 from devskyy.admin import (
     BoundedCountPaginator,
     DeclaredFiltersOnlyAdmin,
@@ -184,6 +187,35 @@ class RejectForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
+class ReportForm(forms.Form):
+    """A report's parameters; the fields it does not take are left out."""
+
+    days = forms.IntegerField(min_value=1, max_value=MAX_DAYS, required=False)
+    task = forms.UUIDField(required=False, help_text="The task's id.")
+
+    def __init__(self, *args: Any, report: Report, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if report.days is None:
+            del self.fields["days"]
+        else:
+            self.fields["days"].help_text = f"The window in days (default {report.days})."
+        if not report.takes_task:
+            del self.fields["task"]
+        else:
+            self.fields["task"].required = True
+
+
+def report_cell(value: Any) -> str:
+    """One cell of a report's table: blank for none, ISO 8601 times, JSON for resources."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json_codec.dumps(value, default=str).decode()
+    return str(value)
+
+
 @admin.register(Task)
 class TaskAdmin(ServiceWrittenAdmin):
     """Tasks: created with ``task_create`` (by you), edited with ``task_update`` (optimistic,
@@ -299,6 +331,53 @@ class TaskAdmin(ServiceWrittenAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/agents_audit/task/reject.html", context)
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path("reports/", view(self.reports_view), name="agents_audit_task_reports"),
+            path("reports/<str:name>/", view(self.reports_view), name="agents_audit_task_report"),
+            *super().get_urls(),
+        ]
+
+    @staticmethod
+    def _run_report(report: Report, form: ReportForm) -> list[Any] | None:
+        params = form.cleaned_data
+        try:
+            return report.run(days=params.get("days"), task=params.get("task"))
+        except InvalidInput as exc:  # the form checks what the report checks; kept in step
+            for field, errors in exc.errors.items():
+                for error in errors if isinstance(errors, list) else ():
+                    form.add_error(field if field in form.fields else None, error.message)
+            return None
+
+    def reports_view(self, request: HttpRequest, name: str | None = None) -> HttpResponse:
+        """The post-mortem reports (``agents_audit.reports``) as HTML tables: the list, or one
+        report with its window (and task) in a form; bad input is a form error."""
+        if not request.user.is_staff:
+            raise PermissionDenied
+        report = None if name is None else REPORTS.get(name)
+        if name is not None and report is None:
+            raise Http404(f"No report named {name!r}.")
+        form, rows = None, None
+        if report is not None:
+            # Without parameters a report runs on its defaults; task-timeline waits for a task.
+            form = ReportForm(request.GET or None, report=report)
+            if form.is_bound and form.is_valid():
+                rows = self._run_report(report, form)
+            elif not form.is_bound and not report.takes_task:
+                rows = report.run()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": report.title if report else "Post-mortem reports",
+            "opts": self.opts,
+            "reports": list(REPORTS.values()),
+            "report": report,
+            "form": form,
+            "columns": report.columns if report else (),
+            "rows": None if rows is None else [[report_cell(v) for v in r.values()] for r in rows],
+        }
+        return TemplateResponse(request, "admin/agents_audit/task/reports.html", context)
 
 
 @admin.register(ExecutionLog)

@@ -40,3 +40,18 @@ class DuplicateJob(Conflict):
 
     code = "duplicate_job"
     default_message = "Another live job of this type holds the same dedupe key."
+
+
+class ProjectHasTasks(DomainError):
+    """A project is deleted with its tasks only when an operator asks for the cascade."""
+
+    code = "project_has_tasks"
+
+    def __init__(self, *, tasks: int) -> None:
+        super().__init__(
+            f"The project still has {tasks} task(s); an operator may delete them with it (cascade)."
+        )
+        self.tasks = tasks
+
+    def extra(self) -> dict[str, int]:
+        return {"tasks": self.tasks}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import django_filters
 
-from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from agents_audit.models import AgentExecution, LLMRoundTableResult, Task, ToolExecution
 from devskyy.api.filters import UTCIsoDateTimeFilter
 
 
@@ -41,3 +41,15 @@ class RoundTableResultFilter(django_filters.FilterSet):
     class Meta:
         model = LLMRoundTableResult
         fields = ["task_category"]
+
+
+class TaskFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Task.Status.choices)
+    project = django_filters.UUIDFilter(field_name="project_id")
+    created_by = django_filters.UUIDFilter(field_name="created_by_id")
+    created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Task
+        fields = ["status", "project", "created_by"]

@@ -16,6 +16,7 @@ from agents_audit.models import (
     Job,
     JobTypePause,
     LLMRoundTableResult,
+    Project,
     Task,
     ToolExecution,
 )
@@ -123,13 +124,6 @@ def job_type_paused_list() -> QuerySet[JobTypePause]:
 # --- the job queue ---------------------------------------------------------------------------
 
 
-def job_task_list(*, viewer: User) -> QuerySet[Task]:
-    """The tasks whose jobs ``viewer`` may see and queue: operators all, agents their own."""
-    if viewer.is_staff:
-        return Task.objects.all()
-    return Task.objects.filter(created_by=viewer)
-
-
 def job_list(*, viewer: User) -> QuerySet[Job]:
     """The jobs ``viewer`` may read: operators all, agents those of the tasks they created."""
     if viewer.is_staff:
@@ -174,3 +168,15 @@ def queue_depth_by_type() -> list[dict[str, Any]]:
             {"job_type": job_type, "queued": 0, "running": 0, "failed": 0, "paused": True},
         )["paused"] = True
     return sorted(counts.values(), key=lambda row: row["job_type"])
+
+
+def project_list() -> QuerySet[Project]:
+    """Every project: projects are shared by everyone who may use the API."""
+    return Project.objects.all()
+
+
+def task_list(*, viewer: User) -> QuerySet[Task]:
+    """Operators and admins see every task; an agent sees the tasks it created (as with tool
+    executions: another agent's task is a 404, never a 403)."""
+    queryset = Task.objects.all()
+    return queryset if viewer.is_staff else queryset.filter(created_by=viewer)

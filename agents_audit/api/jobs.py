@@ -25,8 +25,8 @@ from rest_framework.response import Response
 
 from agents_audit import job_wakeups, selectors
 from agents_audit.api import job_serializers as s
-from agents_audit.api.tracing import CORRELATION_ID_PARAMETER, request_trace
-from agents_audit.models import Job
+from agents_audit.api.trace import CORRELATION_PARAMETER, trace_from
+from agents_audit.models import Job, Task
 from agents_audit.services import jobs as queue
 from commerce.api.authentication import caller
 from commerce.models import User
@@ -39,18 +39,19 @@ TASK_JOBS_LIMIT = 500
 JOB_TYPE_PATTERN = r"[a-z0-9][a-z0-9_.:-]{0,99}"
 
 
-@extend_schema(parameters=[CORRELATION_ID_PARAMETER])
+@extend_schema(parameters=[CORRELATION_PARAMETER])
 class TaskJobsView(APIViewSetMixin, GenericAPIView):
     """A task's jobs: list them, or queue one."""
 
     permission_classes = [RolePermission]
     pagination_class = None
+    queryset = Task.objects.none()  # for the schema: the path's task_id
     serializer_class = s.JobSerializer
     roles = {"get": User.API_ROLES, "post": User.API_ROLES}
     extra_error_statuses = {"post": (409,)}
 
     def _task(self, request: Request, task_id: Any) -> Any:
-        return get_object_or_404(selectors.job_task_list(viewer=caller(request)), pk=task_id)
+        return get_object_or_404(selectors.task_list(viewer=caller(request)), pk=task_id)
 
     @extend_schema(
         summary="List a task's jobs",
@@ -80,7 +81,7 @@ class TaskJobsView(APIViewSetMixin, GenericAPIView):
         data = s.JobEnqueueSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job, created = queue.job_enqueue(
-            task=task, by=caller(request), trace=request_trace(request), **data.validated_data
+            task=task, by=caller(request), trace=trace_from(request), **data.validated_data
         )
         return Response(
             s.JobSerializer(job).data,
@@ -103,7 +104,7 @@ def _job_not_found() -> Iterator[None]:
         description="Operators: any job; agents: the jobs of tasks they created.",
     )
 )
-@extend_schema(parameters=[CORRELATION_ID_PARAMETER])
+@extend_schema(parameters=[CORRELATION_PARAMETER])
 class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Jobs: read them; as a worker, claim and finish them; as an operator, cancel and retry."""
 
@@ -153,7 +154,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
         data = s.JobClaimSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         params = data.validated_data
-        trace = request_trace(request)
+        trace = trace_from(request)
         worker = caller(request)
         for _ in job_wakeups.claim_attempts(
             job_types=params["job_types"],
@@ -209,7 +210,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
             job = queue.job_complete(
                 job_id=int(pk),
                 by=caller(request),
-                trace=request_trace(request),
+                trace=trace_from(request),
                 **data.validated_data,
             )
         return Response(s.JobSerializer(job).data)
@@ -232,7 +233,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
             job = queue.job_fail(
                 job_id=int(pk),
                 by=caller(request),
-                trace=request_trace(request),
+                trace=trace_from(request),
                 **data.validated_data,
             )
         return Response(s.JobSerializer(job).data)
@@ -248,9 +249,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
     @action(detail=True, methods=["post"])
     @render_before_commit
     def cancel(self, request: Request, pk: str) -> Response:
-        job = queue.job_cancel(
-            job=self.get_object(), by=caller(request), trace=request_trace(request)
-        )
+        job = queue.job_cancel(job=self.get_object(), by=caller(request), trace=trace_from(request))
         return Response(s.JobSerializer(job).data)
 
     @extend_schema(
@@ -264,9 +263,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
     @action(detail=True, methods=["post"])
     @render_before_commit
     def retry(self, request: Request, pk: str) -> Response:
-        job = queue.job_retry(
-            job=self.get_object(), by=caller(request), trace=request_trace(request)
-        )
+        job = queue.job_retry(job=self.get_object(), by=caller(request), trace=trace_from(request))
         return Response(s.JobSerializer(job).data)
 
     @extend_schema(
@@ -303,14 +300,14 @@ class JobTypePauseView(APIViewSetMixin, GenericAPIView):
         "paused type changes nothing.",
         parameters=[
             OpenApiParameter("job_type", str, OpenApiParameter.PATH, pattern=JOB_TYPE_PATTERN),
-            CORRELATION_ID_PARAMETER,
+            CORRELATION_PARAMETER,
         ],
         request=None,
         responses={200: s.JobTypePauseSerializer},
     )
     @render_before_commit
     def post(self, request: Request, job_type: str) -> Response:
-        queue.job_type_pause(job_type=job_type, by=caller(request), trace=request_trace(request))
+        queue.job_type_pause(job_type=job_type, by=caller(request), trace=trace_from(request))
         return Response({"job_type": job_type, "paused": True})
 
     @extend_schema(
@@ -318,11 +315,11 @@ class JobTypePauseView(APIViewSetMixin, GenericAPIView):
         description="Operators: its jobs are claimed again (waiting workers are woken).",
         parameters=[
             OpenApiParameter("job_type", str, OpenApiParameter.PATH, pattern=JOB_TYPE_PATTERN),
-            CORRELATION_ID_PARAMETER,
+            CORRELATION_PARAMETER,
         ],
         responses={200: s.JobTypePauseSerializer},
     )
     @render_before_commit
     def delete(self, request: Request, job_type: str) -> Response:
-        queue.job_type_resume(job_type=job_type, by=caller(request), trace=request_trace(request))
+        queue.job_type_resume(job_type=job_type, by=caller(request), trace=trace_from(request))
         return Response({"job_type": job_type, "paused": False})

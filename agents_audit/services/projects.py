@@ -1,7 +1,9 @@
-"""Projects: creation and optimistic-locking edits (seed 003: several people edit one project).
+"""Projects: creation, optimistic-locking edits (seed 003: several people edit one project) and
+deletion.
 
-``project_update`` writes only over the version its caller read, and adds one; a project with
-tasks cannot be deleted (the database refuses it: ``Task.project`` is PROTECT / NO ACTION).
+``project_update`` writes only over the version its caller read, and adds one. A project with
+tasks is deleted only with an explicit cascade by an operator (``project_delete``); without one
+the service refuses, and the database refuses too (``Task.project`` is PROTECT / NO ACTION).
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from django.db import transaction
 from django.db.models import F
 
 from agents_audit import events
+from agents_audit.errors import ProjectHasTasks
 from agents_audit.events import NO_TRACE, Trace
-from agents_audit.models import Project
+from agents_audit.models import Project, Task
 from commerce.models import User
-from devskyy.errors import VersionMismatch
+from devskyy.errors import NotPermitted, VersionMismatch
 
 PROJECT_EDITABLE_FIELDS = frozenset({"name", "description"})
 
@@ -72,3 +75,32 @@ def project_update(
         trace=trace,
     )
     return current
+
+
+@transaction.atomic
+def project_delete(
+    *, project: Project, by: User | None, cascade: bool = False, trace: Trace = NO_TRACE
+) -> int:
+    """Delete a project; return how many tasks went with it.
+
+    A project that still has tasks is refused (``ProjectHasTasks``, saying how many) unless
+    ``cascade`` is set, which only operators may set (``NotPermitted``): then its tasks go too,
+    and with them (ON DELETE CASCADE in the database) their execution logs, jobs and artifacts,
+    all in this one transaction. The project row is locked first, so the count is exact: a
+    task being created in the project concurrently waits for this transaction (its foreign key
+    check needs the row), then fails because the project is gone. Events of the deleted tasks
+    stay (the trail is append-only); ``project_deleted`` records ``deleted_tasks``.
+    """
+    if cascade and (by is None or by.role not in User.STAFF_ROLES):
+        raise NotPermitted("Only operators delete a project together with its tasks.")
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    tasks = Task.objects.filter(project_id=project.pk)
+    count = tasks.count()
+    if count and not cascade:
+        raise ProjectHasTasks(tasks=count)
+    if count:
+        # One DELETE: the children are DO_NOTHING in the ORM, ON DELETE CASCADE in PostgreSQL.
+        tasks.delete()
+    events.project_deleted(project=project, actor=by, deleted_tasks=count, trace=trace)
+    Project.objects.filter(pk=project.pk).delete()
+    return count

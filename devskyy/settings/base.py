@@ -258,6 +258,7 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "commerce.models.OrderStatus",
         "UserRoleEnum": "commerce.models.UserRole",
         "JobStatusEnum": "agents_audit.models.JobStatus",
+        "TaskStatusEnum": "agents_audit.models.tasks.TaskStatus",
     },
 }
 

@@ -169,6 +169,37 @@ ACCEPTED = [
     ),
     Accepted(
         POSITIVE_DATA_REJECTED,
+        re.compile(r"PATCH /api/v1/projects/\{id\}/|(PATCH|PUT) /api/v1/tasks/\{id\}/"),
+        _code("version_mismatch"),
+        "`If-Match` must name the record's current version, which is data, not schema: any "
+        "other well-formed ETag is a 412 `version_mismatch` (GET the record, then change it).",
+    ),
+    Accepted(
+        POSITIVE_DATA_REJECTED,
+        re.compile(r"POST /api/v1/tasks/\{id\}/(approve|reject|start|complete|fail)/"),
+        _code("version_mismatch"),
+        "The optional `If-Match` of a task's action must name the task's current version "
+        "(data, not schema): another well-formed ETag is a 412 `version_mismatch`.",
+    ),
+    Accepted(
+        POSITIVE_DATA_REJECTED,
+        re.compile(r"POST /api/v1/tasks/|(PATCH|PUT) /api/v1/tasks/\{id\}/"),
+        lambda case, body: _only_codes(
+            body, {"does_not_exist", "unique"}, under={"project", "thread_id"}
+        ),
+        "Which projects exist and which `thread_id`s are taken is data, not schema: an unknown "
+        "project is a 400 `does_not_exist` under `project`, a taken thread a 400 `unique` "
+        "under `thread_id`.",
+    ),
+    Accepted(
+        POSITIVE_DATA_REJECTED,
+        re.compile(r"POST /api/v1/tasks/\{id\}/complete/"),
+        lambda case, body: _only_codes(body, {"required"}, under={"external_ai_model"}),
+        "A rule across fields that JSON Schema cannot state here: tokens or a cost need the "
+        "model that used them (`required` under `external_ai_model`).",
+    ),
+    Accepted(
+        POSITIVE_DATA_REJECTED,
         re.compile(r"POST .*|PATCH .*"),
         lambda case, body: _code("parse_error")(case, body) and "NUL" in body["detail"],
         "No string or object key in a body may hold U+0000 (PostgreSQL cannot store it); the "

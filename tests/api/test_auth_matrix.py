@@ -15,11 +15,13 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from agents_audit.services.tasks import task_approve, task_create, task_start
 from commerce.models import UserAPIKey
 from commerce.services import api_key_create, api_key_revoke
 from tests.agents_audit.factories import (
     AgentExecutionFactory,
     LLMRoundTableResultFactory,
+    ProjectFactory,
     ToolExecutionFactory,
 )
 from tests.commerce.factories import OrderFactory, ProductFactory, UserFactory
@@ -79,6 +81,56 @@ MATRIX = {
     ("get", "/api/v1/round-table-results/leaderboard/"): [*A, 403, 200, 200, 200, 200],
     ("get", "/api/v1/documents/"): [*A, 403, 200, 200, 200, 200],
     ("get", "/api/v1/documents/{document}/"): [*A, 403, 200, 200, 200, 200],
+    # Projects: everyone with API access reads them; operators and admins manage them.
+    ("get", "/api/v1/projects/"): [*A, 403, 200, 200, 200, 200],
+    ("post", "/api/v1/projects/"): [*A, 403, 403, 403, 201, 201],
+    ("get", "/api/v1/projects/{project}/"): [*A, 403, 200, 200, 200, 200],
+    ("patch", "/api/v1/projects/{project}/"): [*A, 403, 403, 403, 200, 200],
+    ("delete", "/api/v1/projects/{project}/"): [*A, 403, 403, 403, 204, 204],
+    # Tasks: an agent sees and runs the ones it created; only staff decide them.
+    ("get", "/api/v1/tasks/"): [*A, 403, 200, 200, 200, 200],
+    ("post", "/api/v1/tasks/"): [*A, 403, 201, 201, 201, 201],
+    ("get", "/api/v1/tasks/{task}/"): [*A, 403, 200, 404, 200, 200],
+    ("patch", "/api/v1/tasks/{task}/"): [*A, 403, 200, 404, 200, 200],
+    ("put", "/api/v1/tasks/{task}/"): [*A, 403, 200, 404, 200, 200],
+    ("post", "/api/v1/tasks/{task}/approve/"): [*A, 403, 403, 403, 200, 200],
+    ("post", "/api/v1/tasks/{task}/reject/"): [*A, 403, 403, 403, 200, 200],
+    ("post", "/api/v1/tasks/{approved}/start/"): [*A, 403, 200, 404, 200, 200],
+    ("post", "/api/v1/tasks/{executing}/complete/"): [*A, 403, 200, 404, 200, 200],
+    ("post", "/api/v1/tasks/{executing}/fail/"): [*A, 403, 200, 404, 200, 200],
+    ("post", "/api/v1/tasks/{approved}/logs/"): [*A, 403, 201, 404, 201, 201],
+    ("get", "/api/v1/tasks/{task}/timeline/"): [*A, 403, 200, 404, 200, 200],
+    # The job queue: agents and staff run jobs; a job's reads follow its task's; staff operate.
+    ("get", "/api/v1/tasks/{approved}/jobs/"): [*A, 403, 200, 404, 200, 200],
+    ("post", "/api/v1/tasks/{approved}/jobs/"): [*A, 403, 201, 404, 201, 201],
+    ("get", "/api/v1/jobs/{job}/"): [*A, 403, 200, 404, 200, 200],
+    ("post", "/api/v1/jobs/claim/"): [*A, 403, 200, 200, 200, 200],
+    # a lease token that is not the job's (it is queued): nobody's lease
+    ("post", "/api/v1/jobs/{job}/heartbeat/"): [*A, 403, 409, 409, 409, 409],
+    ("post", "/api/v1/jobs/{job}/complete/"): [*A, 403, 409, 409, 409, 409],
+    ("post", "/api/v1/jobs/{job}/fail/"): [*A, 403, 409, 409, 409, 409],
+    ("post", "/api/v1/jobs/{job}/cancel/"): [*A, 403, 403, 403, 200, 200],
+    ("post", "/api/v1/jobs/{job}/retry/"): [*A, 403, 403, 403, 409, 409],  # it is queued
+    ("get", "/api/v1/jobs/stats/"): [*A, 403, 403, 403, 200, 200],
+    ("post", "/api/v1/job-types/deploy/pause/"): [*A, 403, 403, 403, 200, 200],
+    ("delete", "/api/v1/job-types/deploy/pause/"): [*A, 403, 403, 403, 200, 200],
+    # Post-mortem reports: operators and admins.
+    ("get", "/api/v1/reports/"): [*A, 403, 403, 403, 200, 200],
+    **{
+        ("get", f"/api/v1/reports/{name}/{query}"): [*A, 403, 403, 403, 200, 200]
+        for name, query in (
+            ("failed-tasks", ""),
+            ("task-timeline", "?task={task}"),
+            ("resource-usage", ""),
+            ("external-ai", ""),
+            ("agent-metrics", ""),
+            ("failed-steps", ""),
+            ("tasks-by-status", ""),
+            ("ai-cost-by-model", ""),
+            ("longest-tasks", ""),
+            ("success-rate-by-day", ""),
+        )
+    },
 }
 
 BODIES = {
@@ -103,6 +155,26 @@ BODIES = {
         "result_id": "new-rt",
         "prompt": "p",
         "participants": [{"provider": "x"}],
+    },
+    "/api/v1/projects/": {"name": "Launch"},
+    "/api/v1/projects/{project}/": {"name": "Relaunch"},
+    "/api/v1/tasks/": {"request_text": "Deploy the shop"},
+    "/api/v1/tasks/{task}/": {
+        "project": None,
+        "request_text": "Deploy the shop, carefully",
+        "estimated_resources": None,
+    },
+    "/api/v1/tasks/{task}/reject/": {"reason": "Not now"},
+    "/api/v1/tasks/{executing}/complete/": {"external_ai_model": "gpt-4o"},
+    "/api/v1/tasks/{executing}/fail/": {"error_message": "crashed"},
+    "/api/v1/tasks/{approved}/logs/": {"step_number": 1, "agent_type": "infra", "action": "ls"},
+    "/api/v1/tasks/{approved}/jobs/": {"job_type": "deploy"},
+    "/api/v1/jobs/claim/": {"worker_id": "w-1", "job_types": ["task.execute"]},
+    "/api/v1/jobs/{job}/heartbeat/": {"lease_token": "7a1e4a52-1f35-4f0e-9a51-7f7c2a0b9e11"},
+    "/api/v1/jobs/{job}/complete/": {"lease_token": "7a1e4a52-1f35-4f0e-9a51-7f7c2a0b9e11"},
+    "/api/v1/jobs/{job}/fail/": {
+        "lease_token": "7a1e4a52-1f35-4f0e-9a51-7f7c2a0b9e11",
+        "error": "x",
     },
 }
 
@@ -159,7 +231,19 @@ def world():
         "tool": ToolExecutionFactory.create(user=a),
         "result": LLMRoundTableResultFactory.create(user=a),
         "document": RAGDocumentFactory.create(),
+        "project": ProjectFactory.create(),
+        "task": task_create(request_text="Deploy the shop", created_by=a),
+        "approved": task_approve(
+            task=task_create(request_text="Back up", created_by=a), by=users["operator"]
+        ),
     }
+    objects["job"] = objects["approved"].jobs.get()  # its first job, queued by the approval
+    objects["executing"] = task_start(
+        task=task_approve(
+            task=task_create(request_text="Migrate", created_by=a), by=users["operator"]
+        ),
+        by=a,
+    )
     return users, objects
 
 
@@ -175,9 +259,9 @@ def _path(template: str, objects: dict) -> str:
 def test_route_answers_each_caller_as_the_matrix_says(world, method, route, caller):
     users, objects = world
     client = client_for(caller, users)
-    body = BODIES.get(route)
-    # a PATCH names the version it read (a fresh product is at version 1)
-    headers = {"If-Match": '"1"'} if method == "patch" else {}
+    body = None if method == "get" else BODIES.get(route)
+    # a PATCH or PUT names the version it read (a fresh product or task is at version 1)
+    headers = {"If-Match": '"1"'} if method in ("patch", "put") else {}
     response = getattr(client, method)(_path(route, objects), body, format="json", headers=headers)
     expected = MATRIX[(method, route)][CALLERS.index(caller)]
     assert response.status_code == expected, (caller, response.json())

@@ -19,7 +19,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
-from agents_audit.filters import AgentExecutionFilter, RoundTableResultFilter, ToolExecutionFilter
+from agents_audit.filters import (
+    AgentExecutionFilter,
+    RoundTableResultFilter,
+    TaskFilter,
+    ToolExecutionFilter,
+)
 from agents_audit.models import AgentExecution, ToolExecution
 from commerce.filters import OrderFilter, ProductFilter, UserFilter
 from devskyy.api.filters import apply_lookups, filter_plan, parse_lookups
@@ -35,6 +40,7 @@ FAST = [
     RoundTableResultFilter,
     OrderFilter,
     RAGDocumentFilter,
+    TaskFilter,
 ]
 
 
