@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents_audit.models import Job
@@ -9,14 +13,27 @@ from devskyy.api.serializers import JSONObjectField, StrictInputSerializer
 
 JOB_TYPE_HELP = "The kind of work, e.g. `task.execute`: what a worker asks for when it claims."
 # The limits the queue's services enforce, so the schema tells a client before it tries.
+JOB_TYPE_PATTERN = r"^[a-z0-9_.:-]{1,100}$"
+JOB_TYPE_MESSAGE = "Use 1 to 100 lowercase letters, digits and _ . : - only."
 MAX_WAIT_SECONDS = 30
 SMALLINT_MIN, SMALLINT_MAX = -(2**15), 2**15 - 1
+
+
+@extend_schema_field(
+    {"type": "string", "minLength": 1, "maxLength": 100, "pattern": JOB_TYPE_PATTERN}
+)
+class JobTypeField(serializers.CharField):
+    """A job type: 1 to 100 of ``a-z 0-9 _ . : -`` (the services' rule, stated in the schema)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=100, **kwargs)
+        self.validators.append(RegexValidator(JOB_TYPE_PATTERN, JOB_TYPE_MESSAGE, code="invalid"))
 
 
 class JobEnqueueSerializer(StrictInputSerializer):
     """Work to queue for an approved or executing task."""
 
-    job_type = serializers.CharField(max_length=100, help_text=JOB_TYPE_HELP)
+    job_type = JobTypeField(help_text=JOB_TYPE_HELP)
     payload = JSONObjectField(required=False, default=dict)
     priority = serializers.IntegerField(
         min_value=SMALLINT_MIN,
@@ -64,7 +81,7 @@ class JobClaimSerializer(StrictInputSerializer):
         max_length=255, help_text="Who is asking, e.g. `host-3/pid-4411`: shown to operators."
     )
     job_types = serializers.ListField(
-        child=serializers.CharField(max_length=100),
+        child=JobTypeField(),
         min_length=1,
         max_length=20,
         help_text="The job types this worker runs.",
@@ -76,6 +93,14 @@ class JobClaimSerializer(StrictInputSerializer):
         default=60,
         help_text="How long the job is yours without a heartbeat (default 60).",
     )
+
+    def validate_job_types(self, value: list[str]) -> list[str]:
+        # JSON strings only: DRF's CharField would take 5 as "5".
+        sent = self.initial_data.get("job_types") if isinstance(self.initial_data, dict) else None
+        if isinstance(sent, list) and not all(isinstance(item, str) for item in sent):
+            raise serializers.ValidationError("Each job type must be a string.", code="invalid")
+        return value
+
     wait_seconds = serializers.IntegerField(
         min_value=0,
         max_value=MAX_WAIT_SECONDS,

@@ -30,16 +30,15 @@ from agents_audit.models import Job, Task
 from agents_audit.services import jobs as queue
 from commerce.api.authentication import caller
 from commerce.models import User
-from devskyy.api.idempotency import idempotent
+from devskyy.api.idempotency import idempotent, without_idempotency_key
 from devskyy.api.permissions import RolePermission
 from devskyy.api.viewsets import APIViewSetMixin
 from devskyy.api.writes import mark_renders_before_commit, render_before_commit, render_inside
 
 TASK_JOBS_LIMIT = 500
-JOB_TYPE_PATTERN = r"[a-z0-9][a-z0-9_.:-]{0,99}"
+JOB_TYPE_PATTERN = r"[a-z0-9_.:-]{1,100}"
 
 
-@extend_schema(parameters=[CORRELATION_PARAMETER])
 class TaskJobsView(APIViewSetMixin, GenericAPIView):
     """A task's jobs: list them, or queue one."""
 
@@ -65,6 +64,7 @@ class TaskJobsView(APIViewSetMixin, GenericAPIView):
 
     @extend_schema(
         summary="Queue a job for a task",
+        parameters=[CORRELATION_PARAMETER],
         description="Queue work for an approved or executing task (else a 409 "
         "`task_not_runnable`); the task's creator or an operator. A worker claims it with "
         "`POST /api/v1/jobs/claim/`. With a `dedupe_key` already held by a queued, running "
@@ -104,7 +104,6 @@ def _job_not_found() -> Iterator[None]:
         description="Operators: any job; agents: the jobs of tasks they created.",
     )
 )
-@extend_schema(parameters=[CORRELATION_PARAMETER])
 class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Jobs: read them; as a worker, claim and finish them; as an operator, cancel and retry."""
 
@@ -135,6 +134,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
 
     @extend_schema(
         summary="Claim the next job",
+        parameters=[CORRELATION_PARAMETER],
         description="Take the highest-priority, oldest runnable job of your `job_types` (a job "
         "type an operator paused is skipped): 200 with the job and a `lease_token`, yours "
         "until `lease_expires_at` (send heartbeats to keep it), or 204 when there is nothing "
@@ -149,6 +149,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
         },
     )
     @action(detail=False, methods=["post"])
+    @without_idempotency_key  # a lost claim's job comes back when its lease expires
     @mark_renders_before_commit  # each attempt renders inside its own transaction (below)
     def claim(self, request: Request) -> Response:
         data = s.JobClaimSerializer(data=request.data)
@@ -186,7 +187,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
         responses={200: s.LeaseStateSerializer},
     )
     @action(detail=True, methods=["post"])
-    @render_before_commit
+    @idempotent
     def heartbeat(self, request: Request, pk: str) -> Response:
         data = s.JobHeartbeatSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -196,13 +197,14 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
 
     @extend_schema(
         summary="Complete a job",
+        parameters=[CORRELATION_PARAMETER],
         description="The job succeeded, with its `result`. Fenced by the lease: a job that is "
         "no longer yours changes nothing (409 `lease_lost`).",
         request=s.JobCompleteSerializer,
         responses={200: s.JobSerializer},
     )
     @action(detail=True, methods=["post"])
-    @render_before_commit
+    @idempotent
     def complete(self, request: Request, pk: str) -> Response:
         data = s.JobCompleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -217,6 +219,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
 
     @extend_schema(
         summary="Fail a job",
+        parameters=[CORRELATION_PARAMETER],
         description="The job failed with `error`. A retryable failure is retried after an "
         "exponential backoff with jitter (`status` `failed`, `run_after` says when) until its "
         "retries are used up; then, or when `retryable` is false, it is `dead`. Fenced by the "
@@ -225,7 +228,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
         responses={200: s.JobSerializer},
     )
     @action(detail=True, methods=["post"])
-    @render_before_commit
+    @idempotent
     def fail(self, request: Request, pk: str) -> Response:
         data = s.JobFailSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -240,6 +243,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
 
     @extend_schema(
         summary="Cancel a job",
+        parameters=[CORRELATION_PARAMETER],
         description="Operators: a queued, retrying or running job will not run (again); a "
         "worker holding it gets 409 `lease_lost` on its next call. A finished job: 409 "
         "`invalid_transition`.",
@@ -247,13 +251,14 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
         responses={200: s.JobSerializer},
     )
     @action(detail=True, methods=["post"])
-    @render_before_commit
+    @idempotent
     def cancel(self, request: Request, pk: str) -> Response:
         job = queue.job_cancel(job=self.get_object(), by=caller(request), trace=trace_from(request))
         return Response(s.JobSerializer(job).data)
 
     @extend_schema(
         summary="Retry a job",
+        parameters=[CORRELATION_PARAMETER],
         description="Operators: a dead, cancelled or retrying job is queued to run now. A "
         "job that is queued or running: 409 `invalid_transition`; another live job holding "
         "its `dedupe_key`: 409 `duplicate_job`.",
@@ -261,7 +266,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
         responses={200: s.JobSerializer},
     )
     @action(detail=True, methods=["post"])
-    @render_before_commit
+    @idempotent
     def retry(self, request: Request, pk: str) -> Response:
         job = queue.job_retry(job=self.get_object(), by=caller(request), trace=trace_from(request))
         return Response(s.JobSerializer(job).data)
@@ -305,7 +310,7 @@ class JobTypePauseView(APIViewSetMixin, GenericAPIView):
         request=None,
         responses={200: s.JobTypePauseSerializer},
     )
-    @render_before_commit
+    @idempotent
     def post(self, request: Request, job_type: str) -> Response:
         queue.job_type_pause(job_type=job_type, by=caller(request), trace=trace_from(request))
         return Response({"job_type": job_type, "paused": True})

@@ -112,6 +112,17 @@ def _replay_or_refuse(user_id: Any, key: str, fingerprint: str) -> Response | in
     )
 
 
+IDEMPOTENCY_KEY_IGNORED = "idempotency_key_ignored"
+
+
+def without_idempotency_key(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a POST handler that does not take an ``Idempotency-Key`` (the OpenAPI document then
+    does not offer the header): one whose retry has its own answer (a job claim: the job of a
+    claim whose response was lost comes back to the queue when its lease expires)."""
+    setattr(handler, IDEMPOTENCY_KEY_IGNORED, True)
+    return handler
+
+
 def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
     """Decorate a POST handler of a DRF view to honour the ``Idempotency-Key`` header."""
     unkeyed = render_before_commit(handler)

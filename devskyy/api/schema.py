@@ -31,7 +31,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from devskyy.api import natural_keys
-from devskyy.api.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
+from devskyy.api.idempotency import IDEMPOTENCY_KEY_IGNORED, KEY_PATTERN, MAX_KEY_LENGTH
 from devskyy.api.serializers import JSONObjectField, StrictInputSerializer
 
 ERROR_DESCRIPTIONS = {
@@ -162,7 +162,10 @@ class AutoSchema(SpectacularAutoSchema):
 
     def get_override_parameters(self) -> list[Any]:
         parameters = list(super().get_override_parameters())
-        if self.method == "POST":
+        handler = getattr(
+            self.view, getattr(self.view, "action", None) or self.method.lower(), None
+        )
+        if self.method == "POST" and not getattr(handler, IDEMPOTENCY_KEY_IGNORED, False):
             parameters.append(
                 OpenApiParameter(
                     name="Idempotency-Key",

@@ -153,6 +153,8 @@ def test_nothing_to_do_is_a_204(agent_client, task):
         ({"wait_seconds": 31}, "wait_seconds"),
         ({"lease_seconds": 0}, "lease_seconds"),
         ({"worker_id": ""}, "worker_id"),
+        ({"job_types": [5]}, "job_types"),
+        ({"job_types": "deploy"}, "job_types"),
     ],
 )
 def test_bad_claims_are_400s(agent_client, body, field):

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from agents_audit.models import Job
 from agents_audit.services.tasks import task_approve, task_create, task_start
 from commerce.models import UserAPIKey
 from commerce.services import api_key_create, api_key_revoke
@@ -220,7 +222,7 @@ def world():
         "admin": UserFactory.create(role="admin"),
     }
     a = users["agent_a"]
-    objects = {
+    objects: dict[str, Any] = {
         "product": ProductFactory.create(
             sku="LIVE-1", status="published", price=Decimal("9.99"), inventory_quantity=100
         ),
@@ -237,7 +239,8 @@ def world():
             task=task_create(request_text="Back up", created_by=a), by=users["operator"]
         ),
     }
-    objects["job"] = objects["approved"].jobs.get()  # its first job, queued by the approval
+    # its first job, queued by the approval
+    objects["job"] = Job.objects.get(task=objects["approved"])
     objects["executing"] = task_start(
         task=task_approve(
             task=task_create(request_text="Migrate", created_by=a), by=users["operator"]

@@ -93,10 +93,13 @@ def tally(role: str) -> Iterator[Tally]:
 
 @pytest.fixture
 def api_headers(
-    transactional_db: None, role: str, monkeypatch: pytest.MonkeyPatch
+    transactional_db: None, role: str, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> dict[str, str]:
     # Thousands of requests a minute: the throttle would answer most of them with a 429.
     monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": None, "anon": None})
+    # A job claim with wait_seconds would hold its case for up to 30 s when there is no job:
+    # here every claim answers at once (waiting is tested in test_job_claim_waiting).
+    settings.JOB_CLAIM_MAX_WAITERS = 0
     # "0" is the SKU Schemathesis tries first: with it, generated orders can succeed.
     ProductFactory.create(sku="0", inventory_quantity=10**9)
     user: User = ROLES[role].create()
