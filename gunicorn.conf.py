@@ -17,6 +17,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", min(multiprocessing.cpu_count(), 4)))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 32))
+# Waiting claims may take all but 8 threads of a process (unless set explicitly).
+os.environ.setdefault("JOB_CLAIM_MAX_WAITERS", str(max(threads - 8, 0)))
 # Idle keep-alive connections do not hold a thread in gthread workers.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 # gthread's timeout is the worker's heartbeat to the arbiter, not a per-request limit.

@@ -72,6 +72,11 @@ def _listener_connect_params() -> dict[str, Any]:
     return {
         **{key: value for key, value in params.items() if key in _CONNECT_KEYS},
         "application_name": LISTENER_APPLICATION_NAME,
+        # A connection dropped without a reset (a NAT, a firewall) is noticed, not waited on.
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
     }
 
 
@@ -174,6 +179,9 @@ class JobWakeups:
                             if self._stopping.is_set():
                                 return
                             self.notify_local(notification.payload)
+                        # Five quiet seconds: is the connection still there? (An error goes to
+                        # the reconnect below; waiting claims poll meanwhile.)
+                        conn.execute("SELECT 1")
             except Exception:  # the database went away: keep waiting claims polling, retry
                 self.listening.clear()
                 self._wake_all()
@@ -188,6 +196,16 @@ class JobWakeups:
 
 
 wakeups = JobWakeups()
+
+
+def _release_pooled_connection() -> None:
+    """With a connection pool (``DB_POOL_SIZE``), give this thread's connection back while the
+    claim waits: twenty waiting claims must not hold twenty pooled connections that other
+    requests wait for. (Without a pool each thread keeps its own connection, idle, bounded by
+    the server's threads.) Between attempts there is no open transaction."""
+    connection = connections["default"]
+    if getattr(connection, "pool", None) is not None and not connection.in_atomic_block:
+        connection.close()
 
 
 def claim_attempts(
@@ -228,4 +246,5 @@ def claim_attempts(
                 timeout = min(timeout, max((due - timezone.now()).total_seconds(), 0.05))
             if not registry.listening.is_set():
                 timeout = min(timeout, settings.JOB_CLAIM_POLL_SECONDS)
+            _release_pooled_connection()
             waiter.event.wait(timeout)

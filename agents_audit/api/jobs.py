@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
@@ -80,9 +81,10 @@ class TaskJobsView(APIViewSetMixin, GenericAPIView):
         task = self._task(request, task_id)
         data = s.JobEnqueueSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        job, created = queue.job_enqueue(
-            task=task, by=caller(request), trace=trace_from(request), **data.validated_data
-        )
+        with _not_found():
+            job, created = queue.job_enqueue(
+                task=task, by=caller(request), trace=trace_from(request), **data.validated_data
+            )
         return Response(
             s.JobSerializer(job).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -90,11 +92,12 @@ class TaskJobsView(APIViewSetMixin, GenericAPIView):
 
 
 @contextmanager
-def _job_not_found() -> Iterator[None]:
-    """A worker's call names its job by id: an unknown id is a 404."""
+def _not_found() -> Iterator[None]:
+    """A call names its job (or task) by id: an unknown id, or a row deleted between the view's
+    read and the service's locked re-read (a cascade, a prune), is a 404."""
     try:
         yield
-    except Job.DoesNotExist:
+    except ObjectDoesNotExist:
         raise NotFound() from None
 
 
@@ -191,7 +194,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
     def heartbeat(self, request: Request, pk: str) -> Response:
         data = s.JobHeartbeatSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with _job_not_found():
+        with _not_found():
             job = queue.job_heartbeat(job_id=int(pk), **data.validated_data)
         return Response(s.LeaseStateSerializer(job).data)
 
@@ -208,7 +211,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
     def complete(self, request: Request, pk: str) -> Response:
         data = s.JobCompleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with _job_not_found():
+        with _not_found():
             job = queue.job_complete(
                 job_id=int(pk),
                 by=caller(request),
@@ -232,7 +235,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
     def fail(self, request: Request, pk: str) -> Response:
         data = s.JobFailSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with _job_not_found():
+        with _not_found():
             job = queue.job_fail(
                 job_id=int(pk),
                 by=caller(request),
@@ -253,7 +256,10 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
     @action(detail=True, methods=["post"])
     @idempotent
     def cancel(self, request: Request, pk: str) -> Response:
-        job = queue.job_cancel(job=self.get_object(), by=caller(request), trace=trace_from(request))
+        with _not_found():
+            job = queue.job_cancel(
+                job=self.get_object(), by=caller(request), trace=trace_from(request)
+            )
         return Response(s.JobSerializer(job).data)
 
     @extend_schema(
@@ -268,7 +274,10 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
     @action(detail=True, methods=["post"])
     @idempotent
     def retry(self, request: Request, pk: str) -> Response:
-        job = queue.job_retry(job=self.get_object(), by=caller(request), trace=trace_from(request))
+        with _not_found():
+            job = queue.job_retry(
+                job=self.get_object(), by=caller(request), trace=trace_from(request)
+            )
         return Response(s.JobSerializer(job).data)
 
     @extend_schema(

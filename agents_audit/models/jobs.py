@@ -40,7 +40,8 @@ class Job(models.Model):
 
     Indexes serve the claim only over runnable jobs (and the recovery of expired leases only over
     running ones), so a million finished jobs do not slow a claim. ``dedupe_key`` (blank: none)
-    is unique per ``job_type`` among live jobs. Jobs are part of their task (ON DELETE CASCADE in
+    is unique per task and ``job_type`` among live jobs (keys are a task's own: another task's
+    job neither answers nor blocks). Jobs are part of their task (ON DELETE CASCADE in
     the database, migration 0009).
     """
 
@@ -106,9 +107,9 @@ class Job(models.Model):
                 name="jobs_finished_states_have_finished_at",
             ),
             models.UniqueConstraint(
-                fields=["job_type", "dedupe_key"],
+                fields=["task", "job_type", "dedupe_key"],
                 condition=Q(status__in=LIVE_STATES) & ~Q(dedupe_key=""),
-                name="jobs_live_dedupe_key_uniq",
+                name="jobs_live_task_dedupe_key_uniq",
             ),
         ]
         indexes = [

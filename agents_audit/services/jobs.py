@@ -181,13 +181,18 @@ def _require_staff(user: User | None, doing: str) -> User:
 # --- enqueue -----------------------------------------------------------------------------------
 
 
-def _live_with_key(job_type: str, dedupe_key: str) -> Job | None:
-    return Job.objects.filter(job_type=job_type, dedupe_key=dedupe_key, status__in=LIVE).first()
+DEDUPE_CONSTRAINT = "jobs_live_task_dedupe_key_uniq"
+
+
+def _live_with_key(task_id: Any, job_type: str, dedupe_key: str) -> Job | None:
+    return Job.objects.filter(
+        task_id=task_id, job_type=job_type, dedupe_key=dedupe_key, status__in=LIVE
+    ).first()
 
 
 def _is_dedupe_violation(exc: IntegrityError) -> bool:
     name = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
-    return name == "jobs_live_dedupe_key_uniq"
+    return name == DEDUPE_CONSTRAINT
 
 
 @transaction.atomic
@@ -213,8 +218,10 @@ def job_enqueue(
     column's, 10 s). ``payload``: a JSON object. Bad values raise ``InvalidInput`` by field.
 
     ``dedupe_key`` (blank: none): while a live (queued, running or failed) job of this type holds
-    the same key, that job is returned with ``created=False`` and nothing is written, whichever
-    task it belongs to. The partial unique index ``jobs_live_dedupe_key_uniq`` is the guarantee:
+    the same key for the same task, that job is returned with ``created=False`` and nothing is
+    written. Keys are per task: another task's job never answers (its payload is not the
+    caller's to read) nor blocks the enqueue. The partial unique index ``DEDUPE_CONSTRAINT`` is
+    the guarantee:
     of concurrent enqueues with one key, one inserts, the others wait for its commit and then
     return its job.
 
@@ -266,7 +273,7 @@ def job_enqueue(
         values["retry_backoff_seconds"] = retry_backoff_seconds
     for _ in range(3):
         if dedupe_key:
-            existing = _live_with_key(job_type, dedupe_key)
+            existing = _live_with_key(task.pk, job_type, dedupe_key)
             if existing is not None:
                 return existing, False
         try:
@@ -411,7 +418,6 @@ WITH types AS (
 SELECT min(at) FROM (
     SELECT min(run_after) AS at FROM jobs
     WHERE status IN {RUNNABLE!r} AND job_type IN (SELECT job_type FROM types)
-      AND run_after > now()
     UNION ALL
     SELECT min(lease_expires_at) FROM jobs
     WHERE status = 'running' AND job_type IN (SELECT job_type FROM types)
@@ -505,8 +511,11 @@ def _fenced(sql: str, job_id: int, lease_token: Any, params: dict[str, Any]) -> 
     raise LeaseLost()
 
 
+# A heartbeat extends, never shortens: a worker that claimed a 10-minute lease and beats with
+# the default 60 s keeps its 10 minutes (else the next claim would recover a job still at work).
 HEARTBEAT_SQL = """
-UPDATE jobs SET lease_expires_at = now() + make_interval(secs => %(secs)s)
+UPDATE jobs SET
+    lease_expires_at = GREATEST(lease_expires_at, now() + make_interval(secs => %(secs)s))
 WHERE id = %(id)s AND status = 'running' AND lease_token = %(token)s
 RETURNING *
 """

@@ -10,6 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from agents_audit.models import Event, Job, Task
+from agents_audit.services import jobs as queue_services
 from agents_audit.services.tasks import task_approve, task_create
 from commerce.models import User
 from tests.agents_audit.queue import expire_leases, job_row, make_due
@@ -356,3 +357,47 @@ def test_operators_read_the_queues_depth(agent_client, operator_api, task):
     ]
     assert response.json()["waiting_claims"] == 0
     assert agent_client.get("/api/v1/jobs/stats/").status_code == 403
+
+
+def test_dedupe_keys_are_per_task_another_agents_job_neither_answers_nor_blocks(
+    agent_client, agent_b_client, agent_b, operator, task
+):
+    mine = _enqueue(agent_client, task, dedupe_key="nightly", payload={"secret": "A"}).json()
+    theirs_task = task_approve(
+        task=task_create(request_text="B's nightly run", created_by=agent_b), by=operator
+    )
+
+    response = _enqueue(agent_b_client, theirs_task, dedupe_key="nightly", payload={"b": 1})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["task"], body["payload"]) == (str(theirs_task.pk), {"b": 1})
+    assert body["id"] != mine["id"]
+
+
+def test_a_heartbeat_never_shortens_the_lease(agent_client, task):
+    _enqueue(agent_client, task)
+    job = _claim(agent_client, lease_seconds=600).json()
+
+    beat = agent_client.post(
+        f"/api/v1/jobs/{job['id']}/heartbeat/",
+        {"lease_token": job["lease_token"]},  # the default 60 s
+        format="json",
+    )
+
+    assert beat.json()["lease_expires_at"] == job["lease_expires_at"]
+
+
+def test_a_job_deleted_while_an_operator_cancels_it_is_a_404(
+    operator_api, agent_client, task, monkeypatch
+):
+    job_id = _enqueue(agent_client, task).json()["id"]
+    real = queue_services.job_cancel
+
+    def deleted_meanwhile(**kwargs: Any) -> Any:
+        Job.objects.filter(pk=job_id).delete()  # a cascade or a prune between read and lock
+        return real(**kwargs)
+
+    monkeypatch.setattr(queue_services, "job_cancel", deleted_meanwhile)
+
+    assert operator_api.post(f"/api/v1/jobs/{job_id}/cancel/").status_code == 404

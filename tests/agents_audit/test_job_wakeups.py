@@ -9,6 +9,8 @@ listener, so a late delivery cannot pass them by accident.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -181,3 +183,45 @@ def test_resuming_a_paused_job_type_wakes_the_claims_waiting_for_it(registry, ta
         JobTypePause.objects.filter(job_type="deploy").delete()
 
         assert waiter.event.wait(DELIVERY)
+
+
+def test_a_due_job_another_claim_held_but_did_not_take_is_not_slept_through(registry, task):
+    """A claim over two types locks the head of each and takes the better one; the other head
+    stays locked until that claim's transaction ends, and no notification follows (its status
+    does not change). A claim waiting for that head's type must still get it soon after."""
+    from agents_audit.services.jobs import job_claim, job_next_run_after
+
+    JobFactory.create(task=task, job_type="urgent", priority=10)
+    held = JobFactory.create(task=task, job_type="routine", priority=0)
+    locked, release = threading.Event(), threading.Event()
+
+    def other_claim() -> None:
+        with transaction.atomic():
+            assert job_claim(worker_id="other", job_types=["urgent", "routine"]) is not None
+            locked.set()
+            release.wait(DELIVERY)
+        connection.close()
+
+    thread = threading.Thread(target=other_claim)
+    thread.start()
+    assert locked.wait(DELIVERY)
+    started = time.monotonic()
+    claimed = None
+    for attempt, _ in enumerate(
+        claim_attempts(
+            job_types=["routine"],
+            wait_seconds=20,
+            next_due=lambda: job_next_run_after(job_types=["routine"]),
+            registry=registry,
+        )
+    ):
+        claimed = job_claim(worker_id="waiting", job_types=["routine"])
+        if claimed is not None:
+            break
+        if attempt == 0:
+            release.set()  # the other claim commits; nothing notifies
+    thread.join()
+
+    assert claimed is not None
+    assert claimed.pk == held.pk
+    assert time.monotonic() - started < 10  # not the 20 s of the whole wait
