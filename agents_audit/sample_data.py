@@ -20,19 +20,43 @@ are the services' own (the time of the run): backdating them would take writes a
 services, and the append-only event trail, stamped at the time of the run, would contradict
 them.
 
-Jobs and artifacts are not seeded: they have no writing services yet.
+Jobs (``agents_audit.services.jobs``): approving a task enqueues its first job
+(``task.execute``). A named sample worker (``sample-worker-2/pid-4242``; the pids are drawn)
+claims it before the task starts, completes it when the task completes (``succeeded``) and
+fails it, not retryable, when the task fails (``dead``); an executing task's job stays
+``running`` under a one-hour lease (once that expires, the next claim recovers it, as it would
+a dead worker's). Approved tasks keep theirs ``queued`` (they are approved after the other
+tasks, so that each claim takes the job just enqueued). Then ``JOB_PLAN`` adds jobs of other
+types to the approved and executing tasks, in the other states: queued with priorities and a
+later ``run_after``, failed waiting for a retry, dead with its retries used up, cancelled by the
+sample operator, and running; and the sample operator pauses one type (``PAUSED_JOB_TYPE``).
+Those extra jobs carry the marker in their dedupe keys; the pause is found by its operator.
+A claim takes the head of its type's queue, not a given job: if that is not the job just
+enqueued (the queue holds other runnable jobs of the type: real work, or the queued jobs of an
+earlier seed when ``--size`` grows without ``--reset``; or the type is paused), seeding stops
+with ``QueueBusy`` and writes nothing.
+
+Artifacts are not seeded: they have no writing services yet.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from agents_audit.models import AgentExecution, LLMRoundTableResult, ToolExecution
+from agents_audit.models import (
+    AgentExecution,
+    Job,
+    JobTypePause,
+    LLMRoundTableResult,
+    ToolExecution,
+)
 from agents_audit.models.projects import Project
 from agents_audit.models.tasks import AgentType, ExecutionLogStatus, Task
 from agents_audit.services import (
@@ -41,6 +65,15 @@ from agents_audit.services import (
     agent_execution_start,
     round_table_result_record,
     tool_execution_record,
+)
+from agents_audit.services.jobs import (
+    job_cancel,
+    job_claim,
+    job_complete,
+    job_enqueue,
+    job_fail,
+    job_type_pause,
+    job_type_resume,
 )
 from agents_audit.services.logs import execution_log_append
 from agents_audit.services.projects import project_create
@@ -111,6 +144,35 @@ PRODUCT_NAMES = ("Mug", "Hoodie", "Notebook", "Sticker pack", "Cap", "Tote bag",
 PRODUCT_COLOURS = ("black", "sky blue", "white", "forest green", "sand")
 TOOLS = ("web_search", "read_file", "run_shell", "http_get", "sql_query", "screenshot")
 PROVIDERS = ("openai", "anthropic", "google", "mistral")
+WORKERS = 3
+# A claimed job's lease: the longest the queue allows, so a seeded running job stays running.
+LEASE_SECONDS = 3600
+# The jobs added to the approved and executing tasks, one per entry: (job type, final state).
+JOB_PLAN = (
+    ("report.render", "queued"),
+    ("report.render", "queued"),
+    ("report.render", "queued"),
+    ("notify.slack", "failed"),
+    ("artifact.upload", "dead"),
+    ("cache.warm", "cancelled"),
+    ("index.refresh", "running"),
+)
+PAUSED_JOB_TYPE = "report.render"
+JOB_ERRORS = {
+    "notify.slack": "ConnectionError: hooks.slack.com answered 503 Service Unavailable",
+    "artifact.upload": "ClientError: the artifact bucket refused the upload (AccessDenied)",
+}
+
+
+class QueueBusy(Exception):
+    """A sample claim would take another job than the one just enqueued (or its type is
+    paused)."""
+
+    def __init__(self, job_type: str) -> None:
+        super().__init__(
+            f"The queue holds other runnable '{job_type}' jobs, or the type is paused: seeding "
+            "would claim them. Seed with --reset, on a database whose queue is drained."
+        )
 
 
 @dataclass
@@ -274,14 +336,25 @@ def _steps(rng: random.Random, outcome: str) -> list[dict[str, Any]]:
     return steps
 
 
+def _claim(job: Job, worker_id: str) -> Job:
+    """``worker_id`` claims ``job`` (the head of its type's queue), else ``QueueBusy``."""
+    claimed = job_claim(worker_id=worker_id, job_types=[job.job_type], lease_seconds=LEASE_SECONDS)
+    if claimed is None or claimed.pk != job.pk:
+        raise QueueBusy(job.job_type)
+    return claimed
+
+
 def _task(
     rng: random.Random,
     number: int,
     outcome: str,
     project: Project,
     users: dict[str, list[User]],
+    workers: list[str],
     report: Report,
-) -> None:
+) -> Task | None:
+    """Create the task ``number`` and take it to ``outcome``; return it if it is still to be
+    approved (outcome ``approved``: the caller approves it after the others)."""
     thread_id = f"{MARKER}thread-{number:04d}"
     agent = rng.choice(users["agents"])
     operator = users["operators"][0]
@@ -296,7 +369,7 @@ def _task(
         "memory_mb": rng.choice((256, 512, 1024, 2048)),
     }
     if Task.objects.filter(thread_id=thread_id).exists():
-        return
+        return None
     task = task_create(
         request_text=request,
         created_by=agent,
@@ -306,18 +379,25 @@ def _task(
     )
     report.add("tasks")
     if outcome == "pending":
-        return
+        return None
     if outcome == "rejected":
         task_reject(task=task, by=operator, reason="Out of scope for this sprint.")
-        return
-    task = task_approve(task=task, by=operator)
+        return None
     if outcome == "approved":
-        return
+        return task
+    task = task_approve(task=task, by=operator)
+    report.add("jobs")
+    job = _claim(task.jobs.get(), workers[number % len(workers)])
     task = task_start(task=task, by=agent)
     for step in steps:
         execution_log_append(task=task, by=agent, **step)
     report.add("execution_logs", len(steps))
     if outcome == "completed":
+        job_complete(
+            job_id=job.pk,
+            lease_token=job.lease_token,
+            result={"steps": len(steps), "summary": steps[-1]["output_summary"]},
+        )
         task_complete(
             task=task,
             by=agent,
@@ -327,15 +407,29 @@ def _task(
             external_ai_cost=cost,
         )
     elif outcome == "failed":
+        # The failed step's error is not one a retry would fix: the job dies with the task.
+        job_fail(
+            job_id=job.pk,
+            lease_token=job.lease_token,
+            error=steps[-1]["output_full"]["error"],
+            retryable=False,
+        )
         task_fail(
             task=task,
             by=agent,
             error_message=steps[-1]["output_full"]["error"],
             actual_resources=actual,
         )
+    return None
 
 
-def _tasks(rng: random.Random, size: int, users: dict[str, list[User]], report: Report) -> None:
+def _tasks(
+    rng: random.Random,
+    size: int,
+    users: dict[str, list[User]],
+    workers: list[str],
+    report: Report,
+) -> None:
     name = f"{PROJECT_PREFIX}website relaunch"
     project = Project.objects.filter(name=name).first()
     if project is None:
@@ -343,12 +437,67 @@ def _tasks(rng: random.Random, size: int, users: dict[str, list[User]], report: 
             name=name, description="Tasks of the sample data.", by=users["operators"][0]
         )
         report.add("projects")
+    to_approve: list[Task | None] = []
     for number in range(1, size + 1):
         if number <= len(TASK_PLAN):
             outcome = TASK_PLAN[number - 1]
         else:
             outcome = rng.choices(TASK_PLAN, weights=TASK_WEIGHTS)[0]
-        _task(rng, number, outcome, project, users, report)
+        to_approve.append(_task(rng, number, outcome, project, users, workers, report))
+    # Approved last: their first jobs stay queued, and a queued one would be the head of the
+    # queue that the claims of the tasks after it take.
+    for task in to_approve:
+        if task is not None:
+            task_approve(task=task, by=users["operators"][0])
+            report.add("jobs")
+
+
+def _jobs(
+    rng: random.Random, users: dict[str, list[User]], workers: list[str], report: Report
+) -> None:
+    """``JOB_PLAN``'s jobs, on the approved and executing sample tasks in turn (none if there
+    are none), and the pause of ``PAUSED_JOB_TYPE``."""
+    operator = users["operators"][0]
+    hosts = list(
+        Task.objects.filter(
+            thread_id__startswith=MARKER, status__in=[Task.Status.APPROVED, Task.Status.EXECUTING]
+        ).order_by("thread_id")
+    )
+    for number, (job_type, state) in enumerate(JOB_PLAN, start=1):
+        dedupe_key = f"{MARKER}{job_type}-{number:02d}"
+        priority = rng.choice((-10, 0, 5, 10, 20))
+        delay = timedelta(minutes=rng.randrange(15, 24 * 60))
+        worker = rng.choice(workers)
+        # The retry's jitter, drawn here whatever happens next (so the sequence stays the same).
+        jitter = random.Random(rng.random())  # noqa: S311 (sample values)
+        if not hosts or Job.objects.filter(job_type=job_type, dedupe_key=dedupe_key).exists():
+            continue
+        task = hosts[number % len(hosts)]
+        job, _ = job_enqueue(
+            task=task,
+            job_type=job_type,
+            payload={"task_id": str(task.pk), "thread_id": task.thread_id, "sample": True},
+            priority=priority,
+            max_retries=0 if state == "dead" else 3,
+            dedupe_key=dedupe_key,
+            run_after=timezone.now() + delay if state == "queued" else None,
+            by=operator,
+        )
+        report.add("jobs")
+        if state == "cancelled":
+            job_cancel(job=job, by=operator)
+        elif state in ("running", "failed", "dead"):
+            job = _claim(job, worker)
+            if state != "running":
+                # Retryable either way: "failed" has retries left, "dead" (max_retries 0) none.
+                job_fail(
+                    job_id=job.pk,
+                    lease_token=job.lease_token,
+                    error=JOB_ERRORS[job_type],
+                    rng=jitter,
+                )
+    if job_type_pause(job_type=PAUSED_JOB_TYPE, by=operator):
+        report.add("job_type_pauses")
 
 
 def _audit(rng: random.Random, size: int, users: dict[str, list[User]], report: Report) -> None:
@@ -442,7 +591,12 @@ def sample_data_seed(*, seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> R
     users = _users(_rng(seed, "users"), size, report)
     products = _products(_rng(seed, "products"), size, users["operators"][0], report)
     _orders(_rng(seed, "orders"), users["customers"], products, users["operators"][0], report)
-    _tasks(_rng(seed, "tasks"), size, users, report)
+    jobs_rng = _rng(seed, "jobs")
+    workers = [
+        f"{MARKER}worker-{n}/pid-{jobs_rng.randrange(1_000, 65_536)}" for n in range(1, WORKERS + 1)
+    ]
+    _tasks(_rng(seed, "tasks"), size, users, workers, report)
+    _jobs(jobs_rng, users, workers, report)
     _audit(_rng(seed, "audit"), size, users, report)
     return report
 
@@ -453,6 +607,8 @@ def sample_data_reset() -> dict[str, int]:
 
     - Tasks go with their execution logs, jobs and artifacts (ON DELETE CASCADE); then the
       sample project (refused while it has tasks).
+    - The job types the sample operator paused are resumed (``job_type_resume``); pauses made
+      by anyone else stay.
     - Orders go with their lines and order events; their stock movements stay (the stock
       ledger is append-only; the database sets their ``order_id`` to NULL).
     - Products are archived, not deleted: their stock movements keep them (PROTECT). A later
@@ -468,7 +624,9 @@ def sample_data_reset() -> dict[str, int]:
     def delete(kind: str, queryset: Any) -> None:
         deleted[kind] = queryset.delete()[1].get(queryset.model._meta.label, 0)
 
+    jobs = Job.objects.filter(task__thread_id__startswith=MARKER).count()
     delete("tasks", Task.objects.filter(thread_id__startswith=MARKER))
+    deleted["jobs"] = jobs  # gone with their tasks
     delete("projects", Project.objects.filter(name__startswith=PROJECT_PREFIX))
     delete("orders", Order.objects.filter(user__username__startswith=MARKER))
     archived = 0
@@ -481,5 +639,10 @@ def sample_data_reset() -> dict[str, int]:
     delete("tool_executions", ToolExecution.objects.filter(correlation_id__startswith=MARKER))
     delete("agent_executions", AgentExecution.objects.filter(execution_id__startswith=MARKER))
     delete("round_table_results", LLMRoundTableResult.objects.filter(result_id__startswith=MARKER))
+    resumed = 0
+    for pause in JobTypePause.objects.filter(paused_by__username__startswith=MARKER):
+        if pause.paused_by is not None:  # the filter says so; this tells the type checker
+            resumed += job_type_resume(job_type=pause.job_type, by=pause.paused_by)
+    deleted["job_type_pauses"] = resumed
     delete("users", User.objects.filter(username__startswith=MARKER))
     return deleted

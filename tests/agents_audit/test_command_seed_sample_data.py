@@ -12,11 +12,22 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
+from django.db.models.functions import Now
 
-from agents_audit.models import AgentExecution, Event, LLMRoundTableResult, ToolExecution
+from agents_audit.models import (
+    AgentExecution,
+    Event,
+    Job,
+    JobTypePause,
+    LLMRoundTableResult,
+    ToolExecution,
+)
 from agents_audit.models.projects import Project
 from agents_audit.models.tasks import ExecutionLog, Task, TaskStatus
 from agents_audit.reports import REPORTS
+from agents_audit.services.jobs import job_type_pause
+from agents_audit.services.tasks import task_approve, task_create
 from commerce.models import Order, OrderLine, Product, StockMovement, User
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +44,8 @@ TABLES = (
     ToolExecution,
     AgentExecution,
     LLMRoundTableResult,
+    Job,
+    JobTypePause,
 )
 
 
@@ -77,6 +90,102 @@ def test_it_seeds_tasks_in_every_state_with_logs_and_external_ai_usage():
     assert Task.objects.exclude(external_ai_model="").filter(external_ai_cost__gt=0).exists()
     for task in Task.objects.filter(status="failed"):
         assert task.error_message == task.execution_logs.get(status="failed").output_full["error"]
+
+
+def jobs_projection() -> list[tuple[str, str, str, int, int, str, str, int]]:
+    return sorted(
+        Job.objects.values_list(
+            "task__thread_id",
+            "job_type",
+            "status",
+            "priority",
+            "attempts",
+            "worker_id",
+            "last_error",
+            "max_retries",
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_it_seeds_jobs_in_every_state_and_a_paused_type_through_the_services():
+    seed()
+
+    assert set(Job.objects.values_list("status", flat=True)) == set(Job.Status.values)
+    # A task's first job follows its task: run by a sample worker, then finished with it.
+    first_jobs = set(
+        Job.objects.filter(job_type="task.execute").values_list("task__status", "status")
+    )
+    assert first_jobs == {
+        ("completed", "succeeded"),
+        ("failed", "dead"),
+        ("executing", "running"),
+        ("approved", "queued"),
+    }
+    assert (
+        Job.objects.filter(job_type="task.execute").count()
+        == Task.objects.filter(status__in=["completed", "failed", "executing", "approved"]).count()
+    )
+    assert all(
+        job.worker_id.startswith("sample-worker-") and "/pid-" in job.worker_id
+        for job in Job.objects.exclude(status__in=["queued", "cancelled"])
+    )
+    running = Job.objects.filter(status="running")
+    assert running.count() == running.filter(lease_expires_at__gt=Now()).count() > 0
+    failed = Job.objects.get(status="failed")
+    assert failed.last_error
+    assert failed.run_after > failed.updated_at  # waits for its retry
+    assert Job.objects.filter(status="dead", attempts__gt=F("max_retries")).exists()
+    assert Job.objects.filter(status="queued", priority__gt=0, run_after__gt=Now()).exists()
+    cancelled = Event.objects.get(subject_type="job", event_type="job_cancelled")
+    assert cancelled.actor == User.objects.get(username="sample-operator-1")
+    (pause,) = JobTypePause.objects.all()
+    assert pause.paused_by == cancelled.actor
+    assert Job.objects.filter(job_type=pause.job_type, status="queued").exists()
+    # Through the services: every job has its trail, from its enqueue to its state.
+    trails = {
+        "queued": ["job_enqueued"],
+        "running": ["job_enqueued", "job_claimed"],
+        "succeeded": ["job_enqueued", "job_claimed", "job_succeeded"],
+        "failed": ["job_enqueued", "job_claimed", "job_failed"],
+        "dead": ["job_enqueued", "job_claimed", "job_dead"],
+        "cancelled": ["job_enqueued", "job_cancelled"],
+    }
+    for job in Job.objects.all():
+        trail = Event.objects.filter(subject_type="job", subject_id=str(job.pk)).order_by("id")
+        assert list(trail.values_list("event_type", flat=True)) == trails[job.status], job
+
+
+@pytest.mark.django_db
+def test_a_claim_that_would_take_a_job_that_is_not_sample_data_stops_the_seed_unwritten():
+    operator = User.objects.create_user(
+        username="olga", email="olga@example.com", password=None, role="operator"
+    )
+    task = task_create(request_text="Real work", created_by=None, thread_id="real-1")
+    task_approve(task=task, by=operator)
+
+    with pytest.raises(CommandError, match=r"other runnable 'task\.execute' jobs"):
+        seed()
+
+    assert not Task.objects.filter(thread_id__startswith="sample-").exists()
+    assert Job.objects.get().status == "queued"  # the real job was not touched
+
+
+@pytest.mark.django_db
+def test_reset_resumes_only_the_types_the_sample_operator_paused():
+    operator = User.objects.create_user(
+        username="olga", email="olga@example.com", password=None, role="operator"
+    )
+    job_type_pause(job_type="deploy:web", by=operator)
+    seed()
+
+    output = seed("--reset")
+
+    assert "job_type_pauses 1" in output.splitlines()[0]
+    assert set(JobTypePause.objects.values_list("job_type", "paused_by__username")) == {
+        ("deploy:web", "olga"),
+        ("report.render", "sample-operator-1"),  # seeded again
+    }
 
 
 @pytest.mark.django_db
@@ -138,11 +247,13 @@ def test_a_second_run_adds_nothing():
 @pytest.mark.django_db
 def test_the_same_seed_gives_the_same_data_and_another_seed_other_data():
     seed("--seed", "7")
-    first_tasks, first_logs = tasks_projection(), logs_projection()
+    first_tasks, first_logs, first_jobs = tasks_projection(), logs_projection(), jobs_projection()
 
     seed("--reset", "--seed", "7")
     assert tasks_projection() == first_tasks
     assert logs_projection() == first_logs
+    assert jobs_projection() == first_jobs
+    assert Job.objects.count() == len(first_jobs)
 
     seed("--reset", "--seed", "8")
     assert tasks_projection() != first_tasks
@@ -156,11 +267,21 @@ def test_reset_deletes_the_sample_rows_and_seeds_again_keeping_events_and_produc
 
     output = seed("--reset")
 
-    assert output.startswith("Reset: tasks 20, projects 1, orders ")
-    assert "users 9." in output.splitlines()[0]
+    assert output.startswith(f"Reset: tasks 20, jobs {before['Job']}, projects 1, orders ")
+    assert f"job_type_pauses {before['JobTypePause']}, users 9." in output.splitlines()[0]
     assert not Task.objects.filter(pk__in=old_task_ids).exists()
     after = counts()
-    for model in (User, Order, Task, ExecutionLog, ToolExecution, AgentExecution, Project):
+    for model in (
+        User,
+        Order,
+        Task,
+        ExecutionLog,
+        ToolExecution,
+        AgentExecution,
+        Project,
+        Job,
+        JobTypePause,
+    ):
         assert after[model.__name__] == before[model.__name__], model.__name__
     # Append-only tables only grow: the events of the deleted tasks stay, products are reused.
     assert after["Event"] > before["Event"]

@@ -1,5 +1,6 @@
 """Fill the database with sample data (``agents_audit.sample_data``): users, products, orders,
-tool and agent executions, round-table results, and tasks in every state with execution logs.
+tool and agent executions, round-table results, tasks in every state with execution logs, and
+jobs in every state with one paused job type.
 
     manage.py seed_sample_data                    # seed 2024, 20 tasks
     manage.py seed_sample_data --seed 7 --size 50
@@ -54,7 +55,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Reset: " + ", ".join(f"{kind} {count}" for kind, count in deleted.items()) + "."
             )
-        report = sample_data.sample_data_seed(seed=seed, size=size)
+        try:
+            report = sample_data.sample_data_seed(seed=seed, size=size)
+        except sample_data.QueueBusy as exc:
+            raise CommandError(str(exc)) from None
         if report.total == 0:
             self.stdout.write("Sample data already there; nothing added.")
         else:
