@@ -56,6 +56,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+import psycopg
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from agents_audit import events
@@ -308,9 +310,10 @@ def job_enqueue(
 # the next ANALYZE) instead of reading the head of the queue from the index (0.2 ms). Sequential
 # scans and sorts are priced out for this one statement: SET LOCAL, sent in the same round trip,
 # put back to their defaults right after (so the rest of a caller's transaction plans as usual;
-# outside a transaction the three run as one implicit transaction).
-CLAIM_PLAN_SQL = "SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off; "
-CLAIM_PLAN_RESET_SQL = "; SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_sort TO DEFAULT"
+# outside a transaction they all run in one implicit transaction). A prepared claim is planned
+# under them too, whenever PostgreSQL plans it (its first executions, and after an ANALYZE).
+CLAIM_PLAN_SETTINGS = ("SET LOCAL enable_seqscan = off", "SET LOCAL enable_sort = off")
+CLAIM_PLAN_RESET = ("SET LOCAL enable_seqscan TO DEFAULT", "SET LOCAL enable_sort TO DEFAULT")
 CLAIM_SQL = f"""
 WITH types AS (
     SELECT unnest(%(types)s::varchar[]) AS job_type
@@ -402,7 +405,9 @@ def job_claim(
 def _claim_once(params: dict[str, Any]) -> tuple[Job | None, bool]:
     """One claim statement: the claimed job (None: nothing to do) and whether expired leases
     are waiting to be recovered."""
-    names, rows = _execute(CLAIM_SQL, params, before=CLAIM_PLAN_SQL, after=CLAIM_PLAN_RESET_SQL)
+    names, rows = _execute(
+        CLAIM_SQL, params, before=CLAIM_PLAN_SETTINGS, after=CLAIM_PLAN_RESET, prepared=True
+    )
     (row,) = rows
     leases_expired = bool(row[names.index("leases_expired")])
     if row[names.index("id")] is None:
@@ -450,6 +455,10 @@ def _leased(job_id: int, lease_token: Any) -> Job:
     return job
 
 
+# psycopg's threshold for the connection, set when the queue first prepares on it: statements
+# run with ``prepare=True`` are prepared at once; Django's cursors bind on the client and are
+# never prepared whatever it is.
+PREPARE_THRESHOLD = 5
 _JOB_FIELDS = tuple(Job._meta.concrete_fields)
 _JOB_ATTNAMES = tuple(field.attname for field in _JOB_FIELDS)
 
@@ -465,16 +474,47 @@ def _row_plan(names: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[Any, ...],
 
 
 def _execute(
-    sql: str, params: dict[str, Any], *, before: str = "", after: str = ""
+    sql: str,
+    params: dict[str, Any],
+    *,
+    before: Sequence[str] = (),
+    after: Sequence[str] = (),
+    prepared: bool = False,
 ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-    """Run ``sql`` and return its column names and rows. ``before``/``after``: statements
-    without parameters sent in the same round trip (e.g. ``SET LOCAL``)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"{before}{sql}{after}", params)
-        while cursor.description is None and cursor.nextset():
-            pass  # the results of ``before``
-        names = tuple(column.name for column in cursor.description or ())
-        return names, cursor.fetchall()
+    """Run ``sql`` and return its column names and rows, with ``before``/``after`` (statements
+    without parameters, e.g. ``SET LOCAL``) in the same round trip.
+
+    ``prepared``: as a server-side prepared statement, unless ``JOB_QUEUE_PREPARED_STATEMENTS``
+    is off. Django binds parameters on the client and never prepares; for the queue's two hot
+    statements (claim and complete, once per job each) planning cost as much as running them.
+    psycopg prepares the statement on the connection's first use of it (only cursors that bind
+    on the server prepare; Django's own cursors never do), and its pipeline mode sends the
+    statements around it in the same round trip (and, outside a transaction, the same implicit
+    transaction)."""
+    if not (prepared and settings.JOB_QUEUE_PREPARED_STATEMENTS):
+        text = "; ".join([*before, sql, *after])
+        with connection.cursor() as cursor:
+            cursor.execute(text, params)
+            while cursor.description is None and cursor.nextset():
+                pass  # the results of ``before``
+            names = tuple(column.name for column in cursor.description or ())
+            return names, cursor.fetchall()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = PREPARE_THRESHOLD
+    if not connection.in_atomic_block:
+        after = ()  # the implicit transaction ends with the statement, and its SET LOCALs
+    with connection.wrap_database_errors, raw.pipeline() as pipeline:
+        for statement in before:
+            psycopg.Cursor(raw).execute(statement)
+        prepared_cursor = psycopg.Cursor(raw)
+        prepared_cursor.execute(sql, params, prepare=True)
+        for statement in after:
+            psycopg.Cursor(raw).execute(statement)
+        pipeline.sync()
+        names = tuple(column.name for column in prepared_cursor.description or ())
+        return names, prepared_cursor.fetchall()
 
 
 def _job_from_row(names: tuple[str, ...], row: tuple[Any, ...]) -> Job:
@@ -493,8 +533,8 @@ def _job_from_row(names: tuple[str, ...], row: tuple[Any, ...]) -> Job:
     return job
 
 
-def _jobs(sql: str, params: dict[str, Any]) -> list[Job]:
-    names, rows = _execute(sql, params)
+def _jobs(sql: str, params: dict[str, Any], *, prepared: bool = False) -> list[Job]:
+    names, rows = _execute(sql, params, prepared=prepared)
     return [_job_from_row(names, row) for row in rows]
 
 
@@ -503,7 +543,7 @@ def _fenced(sql: str, job_id: int, lease_token: Any, params: dict[str, Any]) -> 
     running, this token): one statement, which re-checks the fence on the row it locks. No row:
     ``LeaseLost``, or ``Job.DoesNotExist`` for an unknown id."""
     token = _lease_uuid(lease_token)
-    rows = _jobs(sql, {**params, "id": job_id, "token": token})
+    rows = _jobs(sql, {**params, "id": job_id, "token": token}, prepared=True)
     if rows:
         return rows[0]
     if not Job.objects.filter(pk=job_id).exists():

@@ -270,6 +270,9 @@ SPECTACULAR_SETTINGS = {
 # disconnected, waiting claims poll every JOB_CLAIM_POLL_SECONDS.
 JOB_CLAIM_MAX_WAITERS = env_int("JOB_CLAIM_MAX_WAITERS", 24)
 JOB_CLAIM_POLL_SECONDS = env_int("JOB_CLAIM_POLL_SECONDS", 1)
+# The claim and the complete (once per job each) run as server-side prepared statements. Turn
+# off behind a pooler that does not keep them (PgBouncer before 1.21 in transaction mode).
+JOB_QUEUE_PREPARED_STATEMENTS = env_bool("JOB_QUEUE_PREPARED_STATEMENTS", True)
 
 # --- Commerce -------------------------------------------------------------------------------
 # Money is Decimal throughout, quantized to cents with ROUND_HALF_UP (commerce/money.py).

@@ -466,13 +466,40 @@ def test_the_claim_reads_the_index_whatever_the_statistics_say():
     )
     params = {"types": ["deploy"], "worker_id": "w", "lease_seconds": 60, **NO_ACTOR}
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(queue.CLAIM_PLAN_SQL + "EXPLAIN " + queue.CLAIM_SQL, params)
+        cursor.execute(
+            "; ".join([*queue.CLAIM_PLAN_SETTINGS, f"EXPLAIN {queue.CLAIM_SQL}"]), params
+        )
         while cursor.description is None and cursor.nextset():
             pass
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     assert "Index Scan using jobs_runnable_idx on jobs" in plan, plan
     assert "Seq Scan on jobs" not in plan, plan
+
+
+def test_claims_and_completes_run_as_prepared_statements():
+    JobFactory.create()
+    job = claim()
+    assert job is not None
+    job_complete(job_id=job.pk, lease_token=job.lease_token)
+
+    statements = [row[0] for row in sql("SELECT statement FROM pg_prepared_statements")]
+    assert any("claimed_event AS" in statement for statement in statements), statements
+    assert any("done_event AS" in statement for statement in statements), statements
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_queue_works_the_same_with_and_without_prepared_statements(settings, prepared):
+    settings.JOB_QUEUE_PREPARED_STATEMENTS = prepared
+    JobFactory.create()
+    job = claim()
+    assert job is not None
+
+    done = job_complete(job_id=job.pk, lease_token=job.lease_token)
+
+    assert done.status == Job.Status.SUCCEEDED
+    assert job_events(job)[-2:] == ["job_claimed", "job_succeeded"]
+    assert sql("SHOW enable_seqscan") == [("on",)]
 
 
 def test_a_claim_leaves_the_planner_settings_of_its_callers_transaction_alone():
