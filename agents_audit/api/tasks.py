@@ -62,16 +62,10 @@ from agents_audit.services.tasks import (
 from commerce.api.authentication import caller
 from commerce.models import User
 from devskyy.api.idempotency import idempotent
-from devskyy.api.preconditions import IF_MATCH, IF_MATCH_SCHEMA, if_match_version
+from devskyy.api.preconditions import IF_MATCH, IF_MATCH_SCHEMA, if_match_version, weak_etag
 from devskyy.api.viewsets import APIViewSet
 from devskyy.api.writes import render_before_commit
 from devskyy.errors import VersionMismatch
-
-
-def weak_etag(version: int) -> str:
-    """A record's version as a weak entity tag: it numbers the editable fields, not the bytes
-    of the representation."""
-    return f'W/"{version}"'
 
 
 def _etag_header(what: str) -> OpenApiParameter:

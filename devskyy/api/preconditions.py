@@ -42,6 +42,12 @@ def version_etag(version: int) -> str:
     return f'"{version}"'
 
 
+def weak_etag(version: int) -> str:
+    """A record's version as a weak entity tag: it numbers the editable fields, not the bytes
+    of the representation (``if_match_version`` reads both forms)."""
+    return f'W/"{version}"'
+
+
 def if_match_version(request: Request) -> int:
     """The version named by the request's ``If-Match``; 428 or 400 when it names none."""
     raw = request.headers.get(IF_MATCH)
