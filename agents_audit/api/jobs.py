@@ -33,6 +33,7 @@ from commerce.api.authentication import caller
 from commerce.models import User
 from devskyy.api.idempotency import idempotent, without_idempotency_key
 from devskyy.api.permissions import RolePermission
+from devskyy.api.serializers import represent
 from devskyy.api.viewsets import APIViewSetMixin
 from devskyy.api.writes import mark_renders_before_commit, render_before_commit, render_inside
 
@@ -61,7 +62,7 @@ class TaskJobsView(APIViewSetMixin, GenericAPIView):
     def get(self, request: Request, task_id: Any) -> Response:
         task = self._task(request, task_id)
         jobs = selectors.task_jobs(task=task)[:TASK_JOBS_LIMIT]
-        return Response(s.JobSerializer(jobs, many=True).data)
+        return Response([represent(s.JobSerializer, job) for job in jobs])
 
     @extend_schema(
         summary="Queue a job for a task",
@@ -86,7 +87,7 @@ class TaskJobsView(APIViewSetMixin, GenericAPIView):
                 task=task, by=caller(request), trace=trace_from(request), **data.validated_data
             )
         return Response(
-            s.JobSerializer(job).data,
+            represent(s.JobSerializer, job),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -176,7 +177,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
                     trace=trace,
                 )
                 if job is not None:
-                    response = Response(s.ClaimedJobSerializer(job).data)
+                    response = Response(represent(s.ClaimedJobSerializer, job))
                     render_inside(self, request, response)
                     return response
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -196,7 +197,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
         data.is_valid(raise_exception=True)
         with _not_found():
             job = queue.job_heartbeat(job_id=int(pk), **data.validated_data)
-        return Response(s.LeaseStateSerializer(job).data)
+        return Response(represent(s.LeaseStateSerializer, job))
 
     @extend_schema(
         summary="Complete a job",
@@ -218,7 +219,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
                 trace=trace_from(request),
                 **data.validated_data,
             )
-        return Response(s.JobSerializer(job).data)
+        return Response(represent(s.JobSerializer, job))
 
     @extend_schema(
         summary="Fail a job",
@@ -242,7 +243,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
                 trace=trace_from(request),
                 **data.validated_data,
             )
-        return Response(s.JobSerializer(job).data)
+        return Response(represent(s.JobSerializer, job))
 
     @extend_schema(
         summary="Cancel a job",
@@ -260,7 +261,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
             job = queue.job_cancel(
                 job=self.get_object(), by=caller(request), trace=trace_from(request)
             )
-        return Response(s.JobSerializer(job).data)
+        return Response(represent(s.JobSerializer, job))
 
     @extend_schema(
         summary="Retry a job",
@@ -278,7 +279,7 @@ class JobViewSet(APIViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericVie
             job = queue.job_retry(
                 job=self.get_object(), by=caller(request), trace=trace_from(request)
             )
-        return Response(s.JobSerializer(job).data)
+        return Response(represent(s.JobSerializer, job))
 
     @extend_schema(
         summary="Queue statistics",
