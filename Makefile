@@ -8,6 +8,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# torch for the embeddings extra, pinned in the same pip command: the CPU build (a 183 MB wheel
+# where one lies on disk, as on our machines) rather than a multi-GB CUDA build.
+TORCH ?= torch==2.13.0
 
 .PHONY: help install run test lint format migrate bench db-start db-stop db-status clean
 
@@ -18,7 +21,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "devskyy needs Python 3.11+; set PYTHON=python3.11 or newer")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,embeddings]' '$(TORCH)'
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools

@@ -66,6 +66,7 @@ class Table:
 
 
 SET_NULL = "n"
+CASCADE = "c"
 
 SEED_TABLES: dict[str, Table] = {
     "users": Table(
@@ -204,5 +205,14 @@ SEED_TABLES: dict[str, Table] = {
         indexed=frozenset({"source_path", "content_hash"}),
         updated_at_trigger=True,
         required=frozenset({"document_id", "content", "content_hash"}),
+        # devskyy's: a chunk goes with its source (knowledge.Source)
+        foreign_keys={"parent_id": ("rag_sources", "id", CASCADE)},
+        # the chunk's source and its generated full-text column
+        extra_columns={
+            "parent_id": Col(UUID, True),
+            "search_vector": Col(
+                "tsvector", True, "to_tsvector('english'::regconfig, COALESCE(content, ''::text))"
+            ),
+        },
     ),
 }

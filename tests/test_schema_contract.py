@@ -35,7 +35,7 @@ def test_every_indexed_seed_column_leads_an_index(table):
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_foreign_keys_reference_users_with_on_delete_set_null(table):
+def test_foreign_keys_reference_their_tables_with_the_contracts_on_delete(table):
     assert catalog.foreign_keys(table) == SEED_TABLES[table].foreign_keys
 
 

@@ -286,6 +286,16 @@ COMMERCE_LOW_STOCK = env_int("COMMERCE_LOW_STOCK", 5)  # the admin's "low stock"
 # The job type of the job that approving a task enqueues (payload: task_id and thread_id).
 AGENTS_TASK_FIRST_JOB_TYPE = os.environ.get("AGENTS_TASK_FIRST_JOB_TYPE") or "task.execute"
 
+# --- Knowledge base ---------------------------------------------------------------------------
+# The embedding model the server embeds with and search uses unless a request names another
+# (one of knowledge.embedding_models.EMBEDDING_MODELS).
+KNOWLEDGE_EMBEDDING_MODEL = os.environ.get("KNOWLEDGE_EMBEDDING_MODEL") or "all-MiniLM-L6-v2"
+# Compute embeddings in this process when the model allows it and the ``embeddings`` extra is
+# installed; 0 keeps the model (about 750 MB of memory) out of the process: ingestion then stores
+# chunks without vectors unless the client sends them, and search falls back to full text.
+KNOWLEDGE_SERVER_EMBEDDINGS = env_bool("KNOWLEDGE_SERVER_EMBEDDINGS", True)
+KNOWLEDGE_EMBEDDING_BATCH_SIZE = env_int("KNOWLEDGE_EMBEDDING_BATCH_SIZE", 32)
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
