@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
@@ -37,6 +38,15 @@ class Source(TimestampedModel):
     total_chunks = models.IntegerField(db_default=0)
     chunk_size = models.IntegerField(help_text="Target chunk size in characters")
     chunk_overlap = models.IntegerField(help_text="Overlap between chunks of one long paragraph")
+    # Who ingested it first: agents re-ingest and delete only their own sources; operators any.
+    # ON DELETE SET NULL in the database (migration 0004).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="knowledge_sources",
+    )
 
     class Meta:
         db_table = "rag_sources"

@@ -13,6 +13,7 @@ import django.db.models.deletion
 import django.db.models.functions.comparison
 import pgvector.django.indexes
 import pgvector.django.vector
+from django.conf import settings
 from django.db import migrations, models
 from pgvector.django import VectorExtension
 
@@ -21,7 +22,10 @@ from devskyy.migration_operations import UpdatedAtTrigger
 
 
 class Migration(migrations.Migration):
-    dependencies = [("knowledge", "0002_keyset_indexes")]
+    dependencies = [
+        ("knowledge", "0002_keyset_indexes"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
 
     operations = [
         VectorExtension(),
@@ -66,6 +70,16 @@ class Migration(migrations.Migration):
                 (
                     "chunk_overlap",
                     models.IntegerField(help_text="Overlap between chunks of one long paragraph"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="knowledge_sources",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
                 ),
             ],
             options={
