@@ -53,6 +53,8 @@ ERROR_DESCRIPTIONS = {
 # Python's str.strip() also removes U+001C..U+001F and U+0085 (NEL), which ECMA's \s does
 # not name.
 NON_SPACE = r"[^\s\x1c-\x1f\x85]"
+# One value of a list-valued query parameter: comma-separated parts, none of them empty.
+LIST_ITEM_PATTERN = r"^[^,]+(,[^,]+)*$"
 
 # A JSON value other than null.
 NON_NULL_JSON = [
@@ -280,6 +282,8 @@ def _describe_query_parameter(parameter: dict[str, Any]) -> None:
         items = schema.setdefault("items", {})
         if items.get("type") == "string" and "enum" not in items:
             items["minLength"] = 1
+            # a value is split at commas, and an empty part is refused (``?tags=,a`` is a 400)
+            items["pattern"] = LIST_ITEM_PATTERN
         note = "Repeat the parameter for several values (`?tags=a&tags=b`); `?tags=a,b` works too."
         note = note.replace("tags", parameter["name"])
         described = parameter.get("description", "").replace(

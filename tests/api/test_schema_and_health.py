@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError
@@ -95,3 +97,17 @@ def test_healthz_is_503_when_the_database_does_not(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
+
+
+def test_list_valued_parameters_document_that_no_comma_separated_part_may_be_empty(
+    schema, agent_client
+):
+    products = schema["paths"]["/api/v1/products/"]["get"]["parameters"]
+    tags = next(p for p in products if p["name"] == "tags")
+    pattern = re.compile(tags["schema"]["items"]["pattern"])
+    for value in ("a", "a,b", " ,x", "a b"):
+        assert pattern.search(value), value
+        assert agent_client.get("/api/v1/products/", {"tags": value}).status_code == 200
+    for value in (",a", "a,", "a,,b", ","):
+        assert not pattern.search(value), value
+        assert agent_client.get("/api/v1/products/", {"tags": value}).status_code == 400
