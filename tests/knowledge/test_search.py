@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from devskyy.errors import InvalidInput
+from devskyy.errors import FieldError, InvalidInput
 from knowledge import embedder
 from knowledge.search import MAX_K, RRF_K, _Search, knowledge_search
 from tests.knowledge.search_corpus import Passage, insert_passages
@@ -190,13 +190,19 @@ def test_bad_arguments_are_refused_by_field(arguments, field, code):
     with pytest.raises(InvalidInput) as caught:
         search(**arguments)
     assert list(caught.value.errors) == [field]
-    assert [error.code for error in caught.value.errors[field]] == [code]
+    assert [error.code for error in field_errors(caught.value, field)] == [code]
+
+
+def field_errors(error: InvalidInput, field: str) -> list[FieldError]:
+    errors = error.errors[field]
+    assert isinstance(errors, list)
+    return errors
 
 
 def test_a_query_vector_has_the_dimension_of_the_model_searched():
     with pytest.raises(InvalidInput) as caught:
         search(filters={"embedding_model": "text-embedding-3-small"})  # QUERY has 384
-    (error,) = caught.value.errors["query_vector"]
+    (error,) = field_errors(caught.value, "query_vector")
     assert error.message == (
         "Must be a list of 1536 numbers, the dimension of text-embedding-3-small."
     )
