@@ -259,6 +259,7 @@ SPECTACULAR_SETTINGS = {
         "UserRoleEnum": "commerce.models.UserRole",
         "JobStatusEnum": "agents_audit.models.JobStatus",
         "TaskStatusEnum": "agents_audit.models.tasks.TaskStatus",
+        "SearchModeEnum": "knowledge.search.MODES",
     },
 }
 

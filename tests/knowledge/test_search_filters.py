@@ -300,122 +300,123 @@ def error_messages(filters: Any) -> list[tuple[str, str]]:
     return [(error.message, error.code) for error in errors]
 
 
+BAD_FILTERS: list[tuple[Any, tuple[str, str]]] = [
+    (
+        {"metadata": {"year": {"gt3": 2024}}},
+        (
+            "filters.metadata.year: unknown operator 'gt3' (use eq, ne, in, nin, gt, gte, "
+            "lt, lte, exists, contains)",
+            "unknown_operator",
+        ),
+    ),
+    (
+        {"or": [{"metadata": {"lang": "en"}}, {"sourcepath": "a.md"}]},
+        (
+            "filters.or.1.sourcepath: unknown key 'sourcepath' (use source_path, "
+            "document_id, embedding_model, metadata, and, or, not)",
+            "unknown_key",
+        ),
+    ),
+    (
+        {"metadata": {"9lives": 1}},
+        (
+            "filters.metadata.9lives: invalid metadata key (must match "
+            "^[A-Za-z_][A-Za-z0-9_.-]{0,63}$)",
+            "invalid_key",
+        ),
+    ),
+    (
+        {"and": [{"embedding_model": "all-MiniLM-L6-v2"}]},
+        ("filters.and.0.embedding_model: allowed only at the top level of filters", "invalid"),
+    ),
+    (
+        {"embedding_model": "ada-002"},
+        (
+            "filters.embedding_model: unknown embedding model 'ada-002' (use "
+            "all-MiniLM-L6-v2, text-embedding-3-small)",
+            "invalid_choice",
+        ),
+    ),
+    (
+        nested(MAX_DEPTH + 1),
+        (
+            "filters" + ".not" * MAX_DEPTH + f": filters nest deeper than {MAX_DEPTH} levels",
+            "too_deep",
+        ),
+    ),
+    (
+        {"or": [{"metadata": {"n": i}} for i in range(MAX_CONDITIONS + 1)]},
+        (
+            f"filters.or: at most {MAX_CONDITIONS} filters",
+            "too_many_conditions",
+        ),
+    ),
+    (
+        {"metadata": {f"k{i}": i for i in range(MAX_CONDITIONS + 1)}},
+        (
+            f"filters.metadata.k{MAX_CONDITIONS}: more than {MAX_CONDITIONS} conditions in filters",
+            "too_many_conditions",
+        ),
+    ),
+    (
+        {"metadata": {"year": {"gte": True}}},
+        ("filters.metadata.year.gte: must be a number or a string", "invalid"),
+    ),
+    (
+        {"metadata": {"year": {"gte": 2**63}}},
+        (
+            "filters.metadata.year.gte: numbers must lie in the signed 64-bit range and be finite",
+            "number_out_of_range",
+        ),
+    ),
+    (
+        {"metadata": {"tag": {"in": []}}},
+        ("filters.metadata.tag.in: must be a list of 1 to 100 scalars", "invalid"),
+    ),
+    (
+        {"metadata": {"tag": {"in": [{"nested": 1}]}}},
+        ("filters.metadata.tag.in.0: must be a string, number, boolean or null", "invalid"),
+    ),
+    (
+        {"metadata": {"tag": ["a", "b"]}},
+        (
+            "filters.metadata.tag: a list is not a value to compare; use {'in': [...]} or "
+            "{'contains': value}",
+            "invalid",
+        ),
+    ),
+    (
+        {"metadata": {"tag": {}}},
+        ("filters.metadata.tag: give at least one operator", "invalid"),
+    ),
+    (
+        {"metadata": {"draft": {"exists": "no"}}},
+        ("filters.metadata.draft.exists: must be true or false", "invalid"),
+    ),
+    (
+        {"source_path": {"startswith": "docs/"}},
+        (
+            "filters.source_path: must be a path, {'prefix': path} or {'in': [paths]}",
+            "unknown_operator",
+        ),
+    ),
+    (
+        {"source_path": ""},
+        ("filters.source_path: must be a non-empty string", "invalid"),
+    ),
+    (
+        {"document_id": {"prefix": "a"}},
+        ("filters.document_id: must be a document id or {'in': [ids]}", "unknown_operator"),
+    ),
+    ({"or": []}, ("filters.or: must be a non-empty list of filters", "invalid")),
+    ({"not": "a"}, ("filters.not: must be an object", "not_an_object")),
+    (["a"], ("filters: must be an object", "not_an_object")),
+]
+
+
 @pytest.mark.parametrize(
     ("filters", "expected"),
-    [
-        (
-            {"metadata": {"year": {"gt3": 2024}}},
-            (
-                "filters.metadata.year: unknown operator 'gt3' (use eq, ne, in, nin, gt, gte, "
-                "lt, lte, exists, contains)",
-                "unknown_operator",
-            ),
-        ),
-        (
-            {"or": [{"metadata": {"lang": "en"}}, {"sourcepath": "a.md"}]},
-            (
-                "filters.or.1.sourcepath: unknown key 'sourcepath' (use source_path, "
-                "document_id, embedding_model, metadata, and, or, not)",
-                "unknown_key",
-            ),
-        ),
-        (
-            {"metadata": {"9lives": 1}},
-            (
-                "filters.metadata.9lives: invalid metadata key (must match "
-                "^[A-Za-z_][A-Za-z0-9_.-]{0,63}$)",
-                "invalid_key",
-            ),
-        ),
-        (
-            {"and": [{"embedding_model": "all-MiniLM-L6-v2"}]},
-            ("filters.and.0.embedding_model: allowed only at the top level of filters", "invalid"),
-        ),
-        (
-            {"embedding_model": "ada-002"},
-            (
-                "filters.embedding_model: unknown embedding model 'ada-002' (use "
-                "all-MiniLM-L6-v2, text-embedding-3-small)",
-                "invalid_choice",
-            ),
-        ),
-        (
-            nested(MAX_DEPTH + 1),
-            (
-                "filters" + ".not" * MAX_DEPTH + f": filters nest deeper than {MAX_DEPTH} levels",
-                "too_deep",
-            ),
-        ),
-        (
-            {"or": [{"metadata": {"n": i}} for i in range(MAX_CONDITIONS + 1)]},
-            (
-                f"filters.or: at most {MAX_CONDITIONS} filters",
-                "too_many_conditions",
-            ),
-        ),
-        (
-            {"metadata": {f"k{i}": i for i in range(MAX_CONDITIONS + 1)}},
-            (
-                f"filters.metadata.k{MAX_CONDITIONS}: more than {MAX_CONDITIONS} conditions "
-                "in filters",
-                "too_many_conditions",
-            ),
-        ),
-        (
-            {"metadata": {"year": {"gte": True}}},
-            ("filters.metadata.year.gte: must be a number or a string", "invalid"),
-        ),
-        (
-            {"metadata": {"year": {"gte": 2**63}}},
-            (
-                "filters.metadata.year.gte: numbers must lie in the signed 64-bit range and be "
-                "finite",
-                "number_out_of_range",
-            ),
-        ),
-        (
-            {"metadata": {"tag": {"in": []}}},
-            ("filters.metadata.tag.in: must be a list of 1 to 100 scalars", "invalid"),
-        ),
-        (
-            {"metadata": {"tag": {"in": [{"nested": 1}]}}},
-            ("filters.metadata.tag.in.0: must be a string, number, boolean or null", "invalid"),
-        ),
-        (
-            {"metadata": {"tag": ["a", "b"]}},
-            (
-                "filters.metadata.tag: a list is not a value to compare; use {'in': [...]} or "
-                "{'contains': value}",
-                "invalid",
-            ),
-        ),
-        (
-            {"metadata": {"tag": {}}},
-            ("filters.metadata.tag: give at least one operator", "invalid"),
-        ),
-        (
-            {"metadata": {"draft": {"exists": "no"}}},
-            ("filters.metadata.draft.exists: must be true or false", "invalid"),
-        ),
-        (
-            {"source_path": {"startswith": "docs/"}},
-            (
-                "filters.source_path: must be a path, {'prefix': path} or {'in': [paths]}",
-                "unknown_operator",
-            ),
-        ),
-        (
-            {"source_path": ""},
-            ("filters.source_path: must be a non-empty string", "invalid"),
-        ),
-        (
-            {"document_id": {"prefix": "a"}},
-            ("filters.document_id: must be a document id or {'in': [ids]}", "unknown_operator"),
-        ),
-        ({"or": []}, ("filters.or: must be a non-empty list of filters", "invalid")),
-        ({"not": "a"}, ("filters.not: must be an object", "not_an_object")),
-        (["a"], ("filters: must be an object", "not_an_object")),
-    ],
+    BAD_FILTERS,
     ids=lambda value: str(value)[:60] if isinstance(value, dict | list) else None,
 )
 def test_bad_filters_are_refused_naming_the_bad_part(filters: Any, expected: tuple) -> None:
