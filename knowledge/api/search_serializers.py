@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -268,9 +269,14 @@ class SearchFiltersFieldExtension(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
         for name, schema in FILTER_COMPONENTS.items():
+            # A copy: drf-spectacular's enum hook rewrites schemas in place (the model enum
+            # becomes a reference to a component), and each generation needs the original.
             auto_schema.registry.register_on_missing(
                 ResolvedComponent(
-                    name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+                    name=name,
+                    type=ResolvedComponent.SCHEMA,
+                    object=name,
+                    schema=copy.deepcopy(schema),
                 )
             )
         return {"$ref": "#/components/schemas/SearchFilters"}

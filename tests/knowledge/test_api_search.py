@@ -236,6 +236,22 @@ def test_the_schema_refuses_the_bad_filters_it_can_describe(filters_validator, f
     assert filters_validator.is_valid(filters) == (code in BEYOND_THE_SCHEMA)
 
 
+def test_the_document_is_the_same_each_time_it_is_generated(django_db_blocker):
+    from django.test import Client
+
+    with django_db_blocker.unblock():
+        first, second = (Client().get("/api/schema/", {"format": "json"}).json() for _ in "12")
+    assert first == second
+    filters = second["components"]["schemas"]["SearchFilters"]
+    assert filters["properties"]["embedding_model"]["allOf"] == [
+        {"$ref": "#/components/schemas/EmbeddingModelEnum"}
+    ]
+    assert second["components"]["schemas"]["EmbeddingModelEnum"]["enum"] == [
+        "all-MiniLM-L6-v2",
+        "text-embedding-3-small",
+    ]
+
+
 def test_a_search_takes_no_idempotency_key_header(django_db_blocker):
     from django.test import Client
 
