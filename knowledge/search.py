@@ -192,10 +192,11 @@ def _unit_vector(
             f"Must be a list of {model.dimensions} numbers, the dimension of {model.name}.",
             "wrong_dimensions",
         )
-    if any(isinstance(x, bool) or not isinstance(x, int | float) for x in vector) or not all(
-        math.isfinite(x) for x in vector
+    if any(
+        isinstance(x, bool) or not isinstance(x, int | float) or number_out_of_range(x)
+        for x in vector
     ):
-        return None, FieldError("Must hold finite numbers only.")
+        return None, FieldError("Must hold finite numbers (within the signed 64-bit range).")
     norm = math.hypot(*vector)
     if norm == 0:
         return None, FieldError("Must not be all zeros: it has no direction.", "zero_vector")

@@ -183,6 +183,7 @@ def test_k_bounds_the_hits(corpus, mode):
         ({"query_vector": [0.0] * DIMS}, "query_vector", "zero_vector"),
         ({"query_vector": [math.inf] + [0.0] * 383}, "query_vector", "invalid"),
         ({"query_vector": [True] * DIMS}, "query_vector", "invalid"),
+        ({"query_vector": [10**400] + [0] * 383}, "query_vector", "invalid"),
         ({"filters": {"metadata": {"x": {"gt3": 1}}}}, "filters", "unknown_operator"),
     ],
 )
