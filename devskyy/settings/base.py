@@ -259,6 +259,7 @@ SPECTACULAR_SETTINGS = {
         "UserRoleEnum": "commerce.models.UserRole",
         "JobStatusEnum": "agents_audit.models.JobStatus",
         "TaskStatusEnum": "agents_audit.models.tasks.TaskStatus",
+        "SearchModeEnum": "knowledge.search.MODES",
     },
 }
 
@@ -295,6 +296,9 @@ KNOWLEDGE_EMBEDDING_MODEL = os.environ.get("KNOWLEDGE_EMBEDDING_MODEL") or "all-
 # chunks without vectors unless the client sends them, and search falls back to full text.
 KNOWLEDGE_SERVER_EMBEDDINGS = env_bool("KNOWLEDGE_SERVER_EMBEDDINGS", True)
 KNOWLEDGE_EMBEDDING_BATCH_SIZE = env_int("KNOWLEDGE_EMBEDDING_BATCH_SIZE", 32)
+# A vector search whose filters match at most this many chunks compares their vectors one by one
+# (exact) instead of walking the HNSW index (approximate; slower for a few matches).
+KNOWLEDGE_SEARCH_EXACT_MAX_CHUNKS = env_int("KNOWLEDGE_SEARCH_EXACT_MAX_CHUNKS", 1000)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -200,6 +200,21 @@ ACCEPTED = [
     ),
     Accepted(
         POSITIVE_DATA_REJECTED,
+        re.compile(r"POST /api/v1/search/"),
+        lambda case, body: _only_codes(
+            body,
+            {"wrong_dimensions", "zero_vector", "invalid_key", "too_deep", "too_many_conditions"},
+            under={"query_vector", "filters"},
+        ),
+        "Search rules that JSON Schema cannot state here: a `query_vector` has the dimension of "
+        "the model searched (`filters.embedding_model`, else the server's setting; the schema "
+        "can only list the registered dimensions) and is not all zeros (it has no direction); "
+        "a metadata key in `filters` matches its pattern (OpenAPI 3.0 cannot constrain the keys "
+        "of free-form objects); filters nest at most 5 levels with at most 50 conditions in "
+        "all (limits over a recursive structure). Each is a 400 with its own code.",
+    ),
+    Accepted(
+        POSITIVE_DATA_REJECTED,
         re.compile(r"POST .*|PATCH .*"),
         lambda case, body: _code("parse_error")(case, body) and "NUL" in body["detail"],
         "No string or object key in a body may hold U+0000 (PostgreSQL cannot store it); the "

@@ -83,6 +83,7 @@ MATRIX = {
     ("get", "/api/v1/round-table-results/leaderboard/"): [*A, 403, 200, 200, 200, 200],
     ("get", "/api/v1/documents/"): [*A, 403, 200, 200, 200, 200],
     ("get", "/api/v1/documents/{document}/"): [*A, 403, 200, 200, 200, 200],
+    ("post", "/api/v1/search/"): [*A, 403, 200, 200, 200, 200],
     # Projects: everyone with API access reads them; operators and admins manage them.
     ("get", "/api/v1/projects/"): [*A, 403, 200, 200, 200, 200],
     ("post", "/api/v1/projects/"): [*A, 403, 403, 403, 201, 201],
@@ -159,6 +160,7 @@ BODIES = {
         "participants": [{"provider": "x"}],
     },
     "/api/v1/projects/": {"name": "Launch"},
+    "/api/v1/search/": {"query": "guide", "mode": "fulltext"},
     "/api/v1/projects/{project}/": {"name": "Relaunch"},
     "/api/v1/tasks/": {"request_text": "Deploy the shop"},
     "/api/v1/tasks/{task}/": {
