@@ -295,6 +295,12 @@ KNOWLEDGE_EMBEDDING_MODEL = os.environ.get("KNOWLEDGE_EMBEDDING_MODEL") or "all-
 # chunks without vectors unless the client sends them, and search falls back to full text.
 KNOWLEDGE_SERVER_EMBEDDINGS = env_bool("KNOWLEDGE_SERVER_EMBEDDINGS", True)
 KNOWLEDGE_EMBEDDING_BATCH_SIZE = env_int("KNOWLEDGE_EMBEDDING_BATCH_SIZE", 32)
+# Input limits of an ingest (the API, `manage.py ingest` and the admin alike): a longer text, or
+# one that splits into more chunks (or more chunks sent pre-chunked), is a 400 naming the field.
+# The API's body limit (API_MAX_BODY_BYTES, a 413) applies first. At about 95 chunks a second on
+# two cores, 2,000 chunks embed in some 20 s: keep the product below the server's request timeout.
+KNOWLEDGE_MAX_DOCUMENT_CHARS = env_int("KNOWLEDGE_MAX_DOCUMENT_CHARS", 2_000_000)
+KNOWLEDGE_MAX_CHUNKS = env_int("KNOWLEDGE_MAX_CHUNKS", 2_000)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
