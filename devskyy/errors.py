@@ -58,6 +58,15 @@ class NotPermitted(DomainError):
     default_message = "You may not do this."
 
 
+class NotFound(DomainError):
+    """The record named by the request does not exist (an id a service was given, not a row a
+    view looked up: those are Django's ``Http404``)."""
+
+    code = "not_found"
+    status = 404
+    default_message = "Not found."
+
+
 @dataclass(frozen=True)
 class FieldError:
     message: str

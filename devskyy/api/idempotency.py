@@ -13,6 +13,8 @@
 - If the view raises (a 4xx validation error, or a crash) the claim is released, so the caller
   may correct the request and retry with the same key. A claim whose process died is taken over
   after ``API_IDEMPOTENCY_STALE_SECONDS``.
+- ``@idempotent_prepared(prepare, again_on=...)`` runs slow work (embeddings) before that
+  transaction, outside any, and runs both again when the handler finds it outdated.
 - Keys are kept ``API_IDEMPOTENCY_TTL_HOURS`` (24 h by default); ``manage.py
   purge_idempotency_records`` deletes older ones.
 """
@@ -37,7 +39,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from devskyy.api.exceptions import IdempotencyInProgress, IdempotencyKeyReused
 from devskyy.api.renderers import render_json
-from devskyy.api.writes import mark_renders_before_commit, render_before_commit, render_inside
+from devskyy.api.writes import mark_renders_before_commit, render_inside
 from devskyy.json_codec import loads
 from devskyy.models import IdempotencyRecord
 
@@ -125,13 +127,53 @@ def without_idempotency_key(handler: Callable[..., Any]) -> Callable[..., Any]:
 
 def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
     """Decorate a POST handler of a DRF view to honour the ``Idempotency-Key`` header."""
-    unkeyed = render_before_commit(handler)
+    return _idempotent(handler, prepare=None, again_on=(), attempts=1)
+
+
+def idempotent_prepared(
+    prepare: Callable[..., Any], *, again_on: type[Exception], attempts: int = 3
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """``@idempotent`` for a handler with slow work that must not hold a transaction open (the
+    knowledge base computes embeddings): ``prepare(view, request, *args, **kwargs)`` runs first,
+    after the key is claimed and outside any transaction, and the handler gets its result as
+    ``prepared``. A handler that finds, under its locks, that the rows changed since and what
+    was prepared no longer fits raises ``again_on``: its transaction rolls back and both run
+    again, ``attempts`` times at most (then the error stands)."""
+    return lambda handler: _idempotent(
+        handler, prepare=prepare, again_on=(again_on,), attempts=attempts
+    )
+
+
+def _idempotent(
+    handler: Callable[..., Response],
+    *,
+    prepare: Callable[..., Any] | None,
+    again_on: tuple[type[Exception], ...],
+    attempts: int,
+) -> Callable[..., Response]:
+    def run(
+        view: Any, request: Request, args: Any, kwargs: Any, complete: Callable[[Response], None]
+    ) -> Response:
+        """Prepare, then the handler, ``complete`` and the rendering in one transaction."""
+        for attempt in range(1, attempts + 1):
+            extra = {} if prepare is None else {"prepared": prepare(view, request, *args, **kwargs)}
+            try:
+                with transaction.atomic():
+                    response = handler(view, request, *args, **kwargs, **extra)
+                    complete(response)
+                    render_inside(view, request, response, *args, **kwargs)
+            except again_on:
+                if attempt == attempts:
+                    raise
+                continue
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @functools.wraps(handler)
     def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get(HEADER)
         if key is None:
-            return unkeyed(self, request, *args, **kwargs)
+            return run(self, request, args, kwargs, lambda response: None)
         if not KEY_PATTERN.fullmatch(key):
             raise ValidationError(
                 {
@@ -149,20 +191,20 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
             if isinstance(outcome, Response):
                 return outcome
             record_id = outcome
+
+        def complete(response: Response) -> None:
+            IdempotencyRecord.objects.filter(pk=record_id).update(
+                state=IdempotencyRecord.State.COMPLETED,
+                response_status=response.status_code,
+                response_body=loads(render_json(response.data).decode()),
+            )
+
         try:
-            with transaction.atomic():
-                response = handler(self, request, *args, **kwargs)
-                IdempotencyRecord.objects.filter(pk=record_id).update(
-                    state=IdempotencyRecord.State.COMPLETED,
-                    response_status=response.status_code,
-                    response_body=loads(render_json(response.data).decode()),
-                )
-                render_inside(self, request, response, *args, **kwargs)
+            return run(self, request, args, kwargs, complete)
         except BaseException:
             IdempotencyRecord.objects.filter(
                 pk=record_id, state=IdempotencyRecord.State.IN_PROGRESS
             ).delete()
             raise
-        return response
 
     return mark_renders_before_commit(wrapper)

@@ -299,6 +299,12 @@ KNOWLEDGE_EMBEDDING_BATCH_SIZE = env_int("KNOWLEDGE_EMBEDDING_BATCH_SIZE", 32)
 # A vector search whose filters match at most this many chunks compares their vectors one by one
 # (exact) instead of walking the HNSW index (approximate; slower for a few matches).
 KNOWLEDGE_SEARCH_EXACT_MAX_CHUNKS = env_int("KNOWLEDGE_SEARCH_EXACT_MAX_CHUNKS", 1000)
+# Input limits of an ingest (the API, `manage.py ingest` and the admin alike): a longer text, or
+# one that splits into more chunks (or more chunks sent pre-chunked), is a 400 naming the field.
+# The API's body limit (API_MAX_BODY_BYTES, a 413) applies first. At about 95 chunks a second on
+# two cores, 2,000 chunks embed in some 20 s: keep the product below the server's request timeout.
+KNOWLEDGE_MAX_DOCUMENT_CHARS = env_int("KNOWLEDGE_MAX_DOCUMENT_CHARS", 2_000_000)
+KNOWLEDGE_MAX_CHUNKS = env_int("KNOWLEDGE_MAX_CHUNKS", 2_000)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -71,6 +71,28 @@ def _line_errors(codes: set[str]) -> Callable[[Any, Any], bool]:
     return check
 
 
+def _field_codes(allowed: dict[str, set[str]]) -> Callable[[Any, Any], bool]:
+    """A 400 whose every error sits under a field of ``allowed`` (``chunks.*.embedding`` for the
+    items of a list) with one of that field's codes."""
+
+    def leaves(tree: Any, path: str) -> list[tuple[str, str]]:
+        if isinstance(tree, list):
+            return [(path, error["code"]) for error in tree]
+        return [
+            leaf
+            for key, sub in tree.items()
+            for leaf in leaves(sub, f"{path}.{'*' if key.isdigit() else key}".lstrip("."))
+        ]
+
+    def check(_: Any, body: Any) -> bool:
+        if not (isinstance(body, dict) and body.get("code") == "invalid" and body.get("errors")):
+            return False
+        found = leaves(body["errors"], "")
+        return all(code in allowed.get(path, set()) for path, code in found)
+
+    return check
+
+
 def _code(code: str) -> Callable[[Any, Any], bool]:
     return lambda _, body: isinstance(body, dict) and body.get("code") == code
 
@@ -212,6 +234,38 @@ ACCEPTED = [
         "a metadata key in `filters` matches its pattern (OpenAPI 3.0 cannot constrain the keys "
         "of free-form objects); filters nest at most 5 levels with at most 50 conditions in "
         "all (limits over a recursive structure). Each is a 400 with its own code.",
+    ),
+    Accepted(
+        POSITIVE_DATA_REJECTED,
+        re.compile(r"POST /api/v1/documents/ingest/"),
+        _field_codes(
+            {
+                "text": {"required", "too_many_chunks"},
+                "chunks": {"invalid", "mixed_embeddings"},
+                "chunks.*.embedding": {"invalid_dimensions", "invalid"},
+                "chunk_size": {"only_with_text"},
+                "chunk_overlap": {"only_with_text", "max_value"},
+                "embedding_model": {"client_only_model"},
+                "metadata": {"invalid_key", "reserved_key", "too_large"},
+            }
+        ),
+        "Rules of an ingest that JSON Schema cannot state: `text` or `chunks`, exactly one "
+        "(`required` under `text`, `invalid` under `chunks`); `chunk_size` and "
+        "`chunk_overlap` only with `text` (`only_with_text`), the overlap at most half the "
+        "size (`max_value`); how many chunks a text splits into (`too_many_chunks`); an "
+        "embedding for every chunk or for none (`mixed_embeddings`), each with exactly its "
+        "model's dimensions and not all zeros (`invalid_dimensions`, `invalid` under "
+        "`chunks.<i>.embedding`); with `text`, a model the server computes "
+        "(`client_only_model`); metadata keys (`invalid_key`, `reserved_key`: OpenAPI 3.0 "
+        "has no `propertyNames`) and size (`too_large`, 16 KB as JSON).",
+    ),
+    Accepted(
+        POSITIVE_DATA_REJECTED,
+        re.compile(r"DELETE /api/v1/sources/"),
+        lambda case, body: _only_codes(body, {"required"}, under={"source_path"}),
+        "Deleting by path takes exactly one of `source_path` and `source_path_prefix` (both "
+        "optional in the schema, which cannot require one of two query parameters): neither "
+        "or both is a 400 `required` under `source_path`.",
     ),
     Accepted(
         POSITIVE_DATA_REJECTED,

@@ -28,7 +28,7 @@ from tests.agents_audit.factories import (
 )
 from tests.commerce.factories import OrderFactory, ProductFactory, UserFactory
 from tests.conftest import key_client
-from tests.knowledge.factories import RAGDocumentFactory
+from tests.knowledge.factories import RAGDocumentFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +84,13 @@ MATRIX = {
     ("get", "/api/v1/documents/"): [*A, 403, 200, 200, 200, 200],
     ("get", "/api/v1/documents/{document}/"): [*A, 403, 200, 200, 200, 200],
     ("post", "/api/v1/search/"): [*A, 403, 200, 200, 200, 200],
+    # The knowledge base is shared: every API role reads and ingests; agents change only the
+    # documents they ingested ({source} is agent A's).
+    ("post", "/api/v1/documents/ingest/"): [*A, 403, 201, 201, 201, 201],
+    ("get", "/api/v1/sources/"): [*A, 403, 200, 200, 200, 200],
+    ("get", "/api/v1/sources/{source}/"): [*A, 403, 200, 200, 200, 200],
+    ("delete", "/api/v1/sources/{source}/"): [*A, 403, 200, 403, 200, 200],
+    ("delete", "/api/v1/sources/?source_path_prefix=agents/a/"): [*A, 403, 200, 403, 200, 200],
     # Projects: everyone with API access reads them; operators and admins manage them.
     ("get", "/api/v1/projects/"): [*A, 403, 200, 200, 200, 200],
     ("post", "/api/v1/projects/"): [*A, 403, 403, 403, 201, 201],
@@ -159,6 +166,7 @@ BODIES = {
         "prompt": "p",
         "participants": [{"provider": "x"}],
     },
+    "/api/v1/documents/ingest/": {"document_id": "new-doc", "text": "Returns within 30 days."},
     "/api/v1/projects/": {"name": "Launch"},
     "/api/v1/search/": {"query": "guide", "mode": "fulltext"},
     "/api/v1/projects/{project}/": {"name": "Relaunch"},
@@ -235,6 +243,7 @@ def world():
         "tool": ToolExecutionFactory.create(user=a),
         "result": LLMRoundTableResultFactory.create(user=a),
         "document": RAGDocumentFactory.create(),
+        "source": SourceFactory.create(created_by=a, source_path="agents/a/notes.md", chunks=2),
         "project": ProjectFactory.create(),
         "task": task_create(request_text="Deploy the shop", created_by=a),
         "approved": task_approve(
@@ -253,7 +262,7 @@ def world():
 
 
 def _path(template: str, objects: dict) -> str:
-    keys = {"execution": "execution_id", "result": "result_id"}
+    keys = {"execution": "execution_id", "result": "result_id", "source": "document_id"}
     for name, obj in objects.items():
         template = template.replace("{" + name + "}", str(getattr(obj, keys.get(name, "pk"))))
     return template
@@ -291,5 +300,5 @@ def test_every_api_route_is_in_the_matrix():
         for r in walk(get_resolver().url_patterns)
         if r.startswith("api/v1/") and not r.endswith("\\.(?P<format>[a-z0-9]+)/?$")
     }
-    # {product} and {draft} share one pattern
-    assert len(api_routes) == len({r for _, r in MATRIX}) - 1
+    # {product} and {draft} share one pattern; a query string is no route of its own
+    assert len(api_routes) == len({r.split("?")[0] for _, r in MATRIX}) - 1

@@ -28,7 +28,7 @@ from agents_audit.filters import (
 from agents_audit.models import AgentExecution, ToolExecution
 from commerce.filters import OrderFilter, ProductFilter, UserFilter
 from devskyy.api.filters import apply_lookups, filter_plan, parse_lookups
-from knowledge.filters import RAGDocumentFilter
+from knowledge.filters import RAGDocumentFilter, SourceFilter
 from tests.agents_audit.factories import AgentExecutionFactory, ToolExecutionFactory
 from tests.conftest import error_codes
 
@@ -62,13 +62,17 @@ def api_filtersets() -> set[type]:
 
 
 def test_every_api_filterset_is_either_on_the_fast_path_or_says_why_not():
-    assert api_filtersets() == {*FAST, ProductFilter, UserFilter}
+    assert api_filtersets() == {*FAST, ProductFilter, UserFilter, SourceFilter}
     for filterset_class in FAST:
         assert filter_plan(filterset_class).steps is not None, filterset_class
     assert filter_plan(ProductFilter).steps is None
     assert filter_plan(ProductFilter).refusal == "ProductFilter overrides filter_queryset"
     assert filter_plan(UserFilter).steps is None
     assert filter_plan(UserFilter).refusal == "UserFilter.is_active is a StrictBooleanFilter"
+    assert filter_plan(SourceFilter).steps is None
+    assert filter_plan(SourceFilter).refusal == (
+        "SourceFilter.source_path_prefix looks up 'startswith'"
+    )
 
 
 # --- the two paths ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from rest_framework.throttling import UserRateThrottle
 
 from agents_audit.filters import AgentExecutionFilter, RoundTableResultFilter, ToolExecutionFilter
 from commerce.filters import OrderFilter, ProductFilter
-from knowledge.filters import RAGDocumentFilter
+from knowledge.filters import RAGDocumentFilter, SourceFilter
 from tests import catalog
 from tests.agents_audit.factories import (
     AgentExecutionFactory,
@@ -56,6 +56,7 @@ FILTERED_TABLES = [
     (OrderFilter, "orders"),
     (ProductFilter, "products"),
     (RAGDocumentFilter, "rag_documents"),
+    (SourceFilter, "rag_sources"),
 ]
 
 
@@ -68,8 +69,16 @@ def test_every_filter_column_leads_an_index(filterset, table):
     for name, flt in filterset.base_filters.items():
         if name in {"search", "ordering"}:
             continue
-        column = model._meta.get_field(flt.field_name).column
-        assert column in leading, f"{table}.{column} (filter {name}) has no index"
+        local, *remote = flt.field_name.split("__")
+        field = model._meta.get_field(local)
+        assert field.column in leading, f"{table}.{field.column} (filter {name}) has no index"
+        if remote:  # a lookup through a foreign key: the far side needs its index too
+            (far,) = remote
+            related = field.related_model._meta
+            column = related.get_field(far).column
+            assert column in catalog.leading_index_columns(related.db_table), (
+                f"{related.db_table}.{column} (filter {name}) has no index"
+            )
 
 
 def test_product_search_is_answered_by_the_trigram_indexes():
