@@ -27,7 +27,7 @@ from agents_audit.models import (
 from commerce.models import Order, Product, StockMovement, User, UserAPIKey
 from commerce.services import api_key_create, product_stock_adjust
 from devskyy.models import IdempotencyRecord
-from knowledge.models import RAGDocument
+from knowledge.models import RAGDocument, Source
 from tests.agents_audit.factories import (
     AgentExecutionFactory,
     ArtifactFactory,
@@ -39,7 +39,7 @@ from tests.agents_audit.factories import (
     ToolExecutionFactory,
 )
 from tests.commerce.factories import TEST_PASSWORD, OrderFactory, ProductFactory, UserFactory
-from tests.knowledge.factories import RAGDocumentFactory
+from tests.knowledge.factories import RAGDocumentFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,7 @@ FACTORIES: dict[type[Model], Any] = {
     AgentExecution: AgentExecutionFactory,
     ToolExecution: ToolExecutionFactory,
     RAGDocument: RAGDocumentFactory,
+    Source: SourceFactory,
     Project: ProjectFactory,
     Task: TaskFactory,
     ExecutionLog: ExecutionLogFactory,
@@ -96,11 +97,11 @@ AUDIT_MODELS = [
     Event,
     Artifact,
     Job,
+    RAGDocument,  # chunks are written by ingestion (knowledge.services), like the audit rows
 ]
 EDITABLE_MODELS = [
     User,
     Product,
-    RAGDocument,
     Project,
     Task,
     JobTypePause,

@@ -24,7 +24,7 @@ class RAGDocumentFactory(factory.django.DjangoModelFactory[RAGDocument]):
     content_hash = factory.LazyAttribute(lambda d: sha256(d.content))
     chunk_index = 0
     total_chunks = 1
-    embedding_model = "sentence-transformers/all-MiniLM-L6-v2"
+    embedding_model = "all-MiniLM-L6-v2"
 
 
 class SourceFactory(factory.django.DjangoModelFactory[Source]):
