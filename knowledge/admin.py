@@ -24,6 +24,7 @@ from django.utils.html import format_html, format_html_join
 
 from devskyy.admin import BoundedCountPaginator, DeclaredFiltersOnlyAdmin, ReadOnlyAuditAdmin
 from devskyy.errors import ErrorTree, InvalidInput, NotFound
+from devskyy.json_codec import dumps
 from knowledge.models import RAGDocument, Source
 from knowledge.search import MODES, knowledge_search
 from knowledge.services import document_delete
@@ -32,9 +33,11 @@ CHUNKS_SHOWN = 50
 
 
 def _pretty_json(value: Any) -> Any:
-    return format_html(
-        "<pre>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    )
+    try:
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    except RecursionError:  # nested deeper than Python's limit (a raw SQL writer's value)
+        text = dumps(value, default=str).decode()
+    return format_html("<pre>{}</pre>", text)
 
 
 def _field_messages(errors: ErrorTree, prefix: str = "") -> Iterator[tuple[str, str]]:
