@@ -39,4 +39,3 @@ def test_a_sources_admin_pages_load_whatever_metadata_it_holds(admin_client):
         for view in ("change", "delete"):
             url = reverse(f"admin:knowledge_source_{view}", args=[source.pk])
             assert admin_client.get(url).status_code == 200, (name, view)
-

@@ -41,9 +41,7 @@ def body(scale: float) -> dict[str, object]:
         9e18,  # the largest number the API takes: its length squared overflows, scores 0
     ],
 )
-def test_a_client_vector_too_short_or_too_long_for_single_precision_is_refused(
-    agent_client, scale
-):
+def test_a_client_vector_too_short_or_too_long_for_single_precision_is_refused(agent_client, scale):
     response = agent_client.post(URL, body(scale), format="json")
 
     assert response.status_code == 400, response.content
