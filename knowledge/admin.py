@@ -17,13 +17,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from rest_framework.exceptions import ParseError
 
 from devskyy.admin import BoundedCountPaginator, DeclaredFiltersOnlyAdmin, ReadOnlyAuditAdmin
+from devskyy.api import parsers
 from devskyy.errors import ErrorTree, InvalidInput, NotFound
+from devskyy.json_codec import dumps
 from knowledge.models import RAGDocument, Source
 from knowledge.search import MODES, knowledge_search
 from knowledge.services import document_delete
@@ -32,9 +36,11 @@ CHUNKS_SHOWN = 50
 
 
 def _pretty_json(value: Any) -> Any:
-    return format_html(
-        "<pre>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    )
+    try:
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    except RecursionError:  # nested deeper than Python's limit (a raw SQL writer's value)
+        text = dumps(value, default=str).decode()
+    return format_html("<pre>{}</pre>", text)
 
 
 def _field_messages(errors: ErrorTree, prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -232,6 +238,24 @@ class SourceAdmin(DeclaredFiltersOnlyAdmin):
         return TemplateResponse(request, "admin/knowledge/source/search.html", context)
 
 
+class SearchJSONField(forms.JSONField):
+    """JSON read by the API's parser (``devskyy.api.parsers.loads``), so that what the search
+    endpoint refuses (nesting deeper than its limit, lone surrogates, NUL characters, NaN,
+    numbers beyond 64 bits) is a form error here too: Python's ``json`` reads those, and later
+    steps failed on them (RecursionError, UnicodeEncodeError). Shown again as typed."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        try:
+            return parsers.loads(str(value).encode("utf-8", "surrogatepass"))
+        except ParseError as error:
+            raise forms.ValidationError(str(error.detail), code="invalid") from None
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        return None if data is None else InvalidJSONInput(data)
+
+
 class KnowledgeSearchForm(forms.Form):
     query = forms.CharField(max_length=1000)
     mode = forms.ChoiceField(choices=[(m, m) for m in MODES], initial="hybrid")
@@ -240,7 +264,7 @@ class KnowledgeSearchForm(forms.Form):
         max_length=500, required=False, help_text="Only sources whose path starts with this."
     )
     document_id = forms.CharField(max_length=100, required=False, label="Document id")
-    metadata = forms.JSONField(
+    metadata = SearchJSONField(
         required=False,
         help_text='A metadata filter, e.g. {"lang": "en", "year": {"gte": 2024}}.',
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -52,7 +52,7 @@ from devskyy.json_codec import loads, number_out_of_range
 from knowledge import embedder
 from knowledge.embedding_models import EMBEDDING_MODELS, EmbeddingModel
 from knowledge.models import TEXT_SEARCH_CONFIG
-from knowledge.search_filters import CompiledFilter, compile_filters
+from knowledge.search_filters import CompiledFilter, compile_filters, has_surrogates
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +159,8 @@ def _validated(
         errors["query"] = [FieldError(f"At most {MAX_QUERY_LENGTH} characters.", "max_length")]
     elif "\x00" in query:
         errors["query"] = [FieldError("Must not contain NUL characters.")]
+    elif has_surrogates(query):
+        errors["query"] = [FieldError("Must not contain surrogate characters.")]
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
         errors["k"] = [FieldError(f"Must be an integer from 1 to {MAX_K}.")]
     if mode not in MODES:

@@ -57,6 +57,7 @@ MAX_SOURCE_PATH_LENGTH = 500
 MAX_DOCUMENT_ID_LENGTH = 100
 
 METADATA_KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}\Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 FILTER_KEYS = ("source_path", "document_id", "embedding_model", "metadata", "and", "or", "not")
 RANGE_OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
@@ -284,10 +285,7 @@ class _Compiler:
         if len(value) > max_length:
             self.error(path, f"at most {max_length} characters", "max_length")
             return False
-        if "\x00" in value:
-            self.error(path, "must not contain NUL characters", "invalid")
-            return False
-        return True
+        return self.characters(value, path)
 
     def texts(self, value: Any, path: str, max_length: int) -> list[str]:
         if not isinstance(value, list) or not 1 <= len(value) <= MAX_LIST_ITEMS:
@@ -300,8 +298,15 @@ class _Compiler:
         if len(value) > MAX_STRING_LENGTH:
             self.error(path, f"at most {MAX_STRING_LENGTH} characters", "max_length")
             return False
+        return self.characters(value, path)
+
+    def characters(self, value: str, path: str) -> bool:
+        """What PostgreSQL's text (and UTF-8) cannot hold: NUL, lone surrogates."""
         if "\x00" in value:
             self.error(path, "must not contain NUL characters", "invalid")
+            return False
+        if has_surrogates(value):
+            self.error(path, "must not contain surrogate characters", "invalid")
             return False
         return True
 
@@ -359,6 +364,11 @@ def _join(parts: list[tuple[str, list[Any]]], op: str) -> tuple[str, list[Any]]:
         "(" + f" {op} ".join(sql for sql, _ in parts) + ")",
         [param for _, params in parts for param in params],
     )
+
+
+def has_surrogates(value: str) -> bool:
+    """Whether ``value`` holds a lone UTF-16 surrogate (Python strings may; UTF-8 may not)."""
+    return not value.isascii() and _SURROGATE.search(value) is not None
 
 
 def _is_number(value: Any) -> bool:

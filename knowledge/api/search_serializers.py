@@ -114,7 +114,8 @@ class SearchHitSerializer(serializers.Serializer):
     chunk_index = serializers.IntegerField(allow_null=True)
     total_chunks = serializers.IntegerField(allow_null=True)
     content = serializers.CharField()
-    metadata = serializers.DictField()
+    # JSONField, not DictField: a row a raw SQL writer made may hold any JSON here.
+    metadata = serializers.JSONField(help_text="The chunk's metadata (an object).")
     embedding_model = serializers.CharField(
         allow_null=True, help_text="The model of the chunk's vector; null without one."
     )

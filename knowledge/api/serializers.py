@@ -98,8 +98,8 @@ class IngestChunkSerializer(StrictInputSerializer):
         required=False,
         allow_null=True,
         help_text="Its vector under `embedding_model`: exactly that model's dimensions (384 for "
-        "all-MiniLM-L6-v2, 1536 for text-embedding-3-small), finite, not all zeros. Give one "
-        "for every chunk or for none.",
+        "all-MiniLM-L6-v2, 1536 for text-embedding-3-small), finite, of length between 1e-12 "
+        "and 1e12 (compared in single precision). Give one for every chunk or for none.",
     )
 
 

@@ -45,6 +45,10 @@ PARENT_KEY = "parent_doc_id"
 
 # pgvector stores 4-byte floats: a larger magnitude does not fit.
 FLOAT32_MAX = 3.4028234663852886e38
+# pgvector computes cosine distance in single precision: a vector whose length squared
+# underflows a 4-byte float compares as a perfect match with every query (or as NaN), one whose
+# length squared overflows it as unrelated to anything. Lengths between these compare exactly.
+MIN_VECTOR_NORM, MAX_VECTOR_NORM = 1e-12, 1e12
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -218,6 +222,15 @@ def vector_errors(vector: Any, model: EmbeddingModel) -> list[FieldError]:
         return [FieldError("Numbers must be finite and fit a 4-byte float.", "invalid")]
     if not any(vector):
         return [FieldError("A zero vector has no direction (cosine is undefined).", "invalid")]
+    norm = math.hypot(*vector)
+    if not MIN_VECTOR_NORM <= norm <= MAX_VECTOR_NORM:
+        return [
+            FieldError(
+                f"Its length ({norm:.3g}) must lie between {MIN_VECTOR_NORM:g} and "
+                f"{MAX_VECTOR_NORM:g}: vectors are compared in single precision.",
+                "norm_out_of_range",
+            )
+        ]
     return []
 
 

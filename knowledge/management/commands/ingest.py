@@ -89,6 +89,17 @@ class Command(BaseCommand):
             raise CommandError(f"{error.args[0]}: no such file or folder") from None
         if not files:
             raise CommandError("no .txt, .md, .markdown, .rst or .pdf files found")
+        # Two different files with one source path would be one document, each replacing the
+        # other on every run: refuse them before anything is written.
+        seen: dict[str, DocumentFile] = {}
+        for file in files:
+            other = seen.setdefault(file.document_id, file)
+            if other is not file:
+                raise CommandError(
+                    f"{other.path} and {file.path} both have the source path "
+                    f"'{file.source_path}' (one document): ingest one of them with a "
+                    "--source-prefix"
+                )
 
         out = console(self.stdout, soft_wrap=True, width=200)
         progress = Progress(
