@@ -6,8 +6,8 @@
    ``InvalidInput`` naming every bad field; nothing is read or written before), split the text
    (``knowledge.chunking``) or take the caller's chunks, read the document's current chunks
    without a lock, and find the chunk hashes that will need a vector under the model. A vector
-   already stored for the same (model, content_hash), on any chunk of any document, is read and
-   reused (``rag_embeddings_model_hash_idx``); only the rest is embedded, in batches
+   already stored for the same (model, content_hash) on a chunk of the same document (moved, or
+   repeated) is read and reused; only the rest is embedded, in batches
    (``knowledge.embedder``). Embedding takes seconds, and no lock or transaction is held
    meanwhile.
 2. **Apply**, one transaction (``document_ingest_apply``): lock the source row (``SELECT ... FOR
@@ -120,16 +120,22 @@ def _refuse(document_id: str) -> NotPermitted:
     )
 
 
-def _stored_vectors(model: EmbeddingModel, hashes: Collection[str]) -> dict[str, str]:
-    """A stored vector (text) per content hash that has one under ``model``."""
+def _stored_vectors(
+    model: EmbeddingModel, hashes: Collection[str], document_id: str
+) -> dict[str, str]:
+    """A stored vector (text) per content hash that has one under ``model`` on a chunk of this
+    document. Only the document's own: a vector may have come from a client, and one agent's
+    made-up vector must never be given to another's identical content."""
     if not hashes:
         return {}
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT DISTINCT ON (content_hash) content_hash, embedding::text "
-            "FROM rag_embeddings WHERE model = %s AND content_hash = ANY(%s) "
-            "ORDER BY content_hash",
-            [model.name, list(hashes)],
+            "SELECT DISTINCT ON (e.content_hash) e.content_hash, e.embedding::text "
+            "FROM rag_embeddings e JOIN rag_documents c ON c.id = e.chunk_id "
+            "JOIN rag_sources s ON s.id = c.parent_id "
+            "WHERE s.document_id = %s AND e.model = %s AND e.content_hash = ANY(%s) "
+            "ORDER BY e.content_hash",
+            [document_id, model.name, list(hashes)],
         )
         return dict(cursor.fetchall())
 
@@ -189,7 +195,7 @@ def document_ingest_prepare(
     hashes = document.hashes
     known = dict(known_vectors or {})
     needed = {h for i, h in enumerate(hashes) if current.get(i) != (h, h)} - known.keys()
-    vectors = {**known, **_stored_vectors(model, needed)}
+    vectors = {**known, **_stored_vectors(model, needed, document.document_id)}
     texts = dict(zip(hashes, document.contents, strict=True))
     missing = [h for h in dict.fromkeys(hashes) if h in needed and h not in vectors]
     reason = embedder.unavailable_reason(model)
@@ -367,7 +373,7 @@ def document_ingest_apply(*, plan: IngestPlan, actor: User | None = None) -> Ing
         else:
             wanted[index] = content_hash
     if wanted:
-        found = _stored_vectors(model, set(wanted.values()))
+        found = _stored_vectors(model, set(wanted.values()), document.document_id)
         if plan.skipped_reason is None and not set(wanted.values()) <= found.keys():
             raise IngestPlanStale()
         writes.update({i: found[h] for i, h in wanted.items() if h in found})

@@ -1,5 +1,5 @@
 """Review: client vectors that pgvector cannot compare, and vectors one agent plants for another's
-content.
+content (stored vectors are reused only within their own document).
 
 pgvector computes cosine distance in single precision (sums of squares in a 4-byte float). A
 client vector whose length squared underflows that float compares as a perfect match (score 1.0)
@@ -66,12 +66,6 @@ def cosine(a: list[float], b: list[float]) -> float:
     return dot / (math.hypot(*a) * math.hypot(*b))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Not fixed (a design question): document_ingest reuses any stored vector with the "
-    "same (model, content_hash), including vectors a client sent; rag_embeddings does not "
-    "record where a vector came from, so a vector agent B made up is given to agent A's chunk.",
-)
 def test_a_vector_one_agent_sent_is_not_given_to_another_agents_chunk(agent_a, agent_b):
     text = "Returns are accepted within thirty days of delivery when the item is unworn."
     made_up = embedder.embed_query("bitcoin casino bonus")

@@ -182,15 +182,28 @@ def test_an_edit_without_an_embedder_drops_the_stale_vector_and_keeps_the_others
     assert [c.embedding_model for c in chunks_of("handbook")] == [MINILM, None, MINILM]
 
 
-def test_without_an_embedder_stored_vectors_of_the_same_content_are_still_reused(settings):
+def test_without_an_embedder_the_documents_own_vectors_of_moved_content_are_reused(settings):
+    document_ingest(document_id="handbook", text=document(range(3)))
+    old = vectors_of("handbook")
+    settings.KNOWLEDGE_SERVER_EMBEDDINGS = False
+
+    result = document_ingest(document_id="handbook", text=document([2, 1]))
+
+    assert result.embedding_status == "reused"
+    new = vectors_of("handbook")
+    assert (new[0][1:3], new[1][1:3]) == (old[2][1:3], old[1][1:3])
+
+
+def test_another_documents_vectors_are_never_reused(settings):
+    """A stored vector may have come from a client: identical content in another document gets
+    its own (here: none, without an embedder)."""
     document_ingest(document_id="old-handbook", text=document(range(3)))
     settings.KNOWLEDGE_SERVER_EMBEDDINGS = False
 
     result = document_ingest(document_id="new-handbook", text=document([2, 1]))
 
-    assert result.embedding_status == "reused"
-    old, new = vectors_of("old-handbook"), vectors_of("new-handbook")
-    assert (new[0][1:3], new[1][1:3]) == (old[2][1:3], old[1][1:3])
+    assert result.embedding_status == "skipped"
+    assert vectors_of("new-handbook") == {}
 
 
 def test_a_document_that_a_concurrent_ingest_changed_since_it_was_prepared_starts_again(
