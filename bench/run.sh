@@ -45,7 +45,7 @@ status=0
 "$ROOT/.venv/bin/python" "$ROOT/bench/job_queue.py" ${QUEUE_BENCH_ARGS:-} || status=$?
 
 # The knowledge base: ingestion with and without the embedder, search latency per mode and
-# HNSW recall at 100,000 chunks (~5 min the first time, which loads the corpus, then ~4; its own
+# HNSW recall at 100,000 chunks (~5 min; loading the corpus, the first time, adds ~1; its own
 # database; knobs in KNOWLEDGE_BENCH_ARGS: see bench/knowledge_base.py --help).
 "$ROOT/.venv/bin/python" "$ROOT/bench/knowledge_base.py" ${KNOWLEDGE_BENCH_ARGS:-} || status=$?
 exit "$status"
