@@ -117,7 +117,7 @@ def test_on_the_hnsw_index_it_is_the_iterative_scan_that_returns_k(corpus, mode,
     assert f"Index Scan using {HNSW}" in plan(statement, settings_sql=settings_sql)
     assert len(result.hits) == 10
     assert all(hit.metadata["bucket"] == 7 for hit in result.hits)
-    # and the same statement without iterative scans stops after ef_search (100) candidates,
+    # and the same statement without iterative scans stops after ef_search (200) candidates,
     # of which about 1% pass the filter
     assert len(run(statement, settings_sql=settings_sql, iterative_scan="off")) < 10
 
