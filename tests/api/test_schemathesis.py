@@ -19,6 +19,8 @@ The failures that are accepted are listed, with their reasons, in
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +35,7 @@ from schemathesis.core.failures import FailureGroup
 from commerce.models import User
 from commerce.services import api_key_create
 from devskyy.models import IdempotencyRecord
+from knowledge import embedder
 from tests.api.schemathesis_exceptions import accepted
 from tests.commerce.factories import (
     AdminFactory,
@@ -100,11 +103,26 @@ def api_headers(
     # A job claim with wait_seconds would hold its case for up to 30 s when there is no job:
     # here every claim answers at once (waiting is tested in test_job_claim_waiting).
     settings.JOB_CLAIM_MAX_WAITERS = 0
+    # Thousands of generated searches and ingests each embed their text: with the real model
+    # (tested with known answers in tests/knowledge) that is most of this test's time. Here a
+    # fast stand-in gives deterministic unit vectors, so the vector and hybrid SQL still run.
+    monkeypatch.setattr(embedder, "embed_texts", _hashed_unit_vectors)
     # "0" is the SKU Schemathesis tries first: with it, generated orders can succeed.
     ProductFactory.create(sku="0", inventory_quantity=10**9)
     user: User = ROLES[role].create()
     _, key = api_key_create(user=user, name="schemathesis")
     return {"Authorization": f"Api-Key {key}"}
+
+
+def _hashed_unit_vectors(texts: Any, *, model: Any = None, **kwargs: Any) -> list[list[float]]:
+    dimensions = (model or embedder.active_model()).dimensions
+    vectors = []
+    for text in texts:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+        raw = [digest[i % len(digest)] - 127.5 + i % 7 for i in range(dimensions)]
+        norm = math.sqrt(sum(x * x for x in raw))
+        vectors.append([x / norm for x in raw])
+    return vectors
 
 
 @schema.parametrize()
