@@ -9,8 +9,8 @@ import pytest
 
 from agents_audit.models import Event, Task
 from agents_audit.services.tasks import task_create
-from tests.agents_audit.test_services_tasks import run_concurrently
 from tests.commerce.factories import AgentUserFactory
+from tests.concurrency import run_concurrently
 from tests.conftest import key_client
 
 pytestmark = pytest.mark.django_db(transaction=True)

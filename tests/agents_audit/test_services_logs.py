@@ -14,8 +14,8 @@ from agents_audit.selectors import task_timeline
 from agents_audit.services.logs import execution_log_append
 from agents_audit.services.tasks import task_approve, task_complete, task_create, task_start
 from devskyy.errors import Conflict, FieldError, InvalidInput, NotPermitted
-from tests.agents_audit.test_services_tasks import run_concurrently
 from tests.commerce.factories import AgentUserFactory, OperatorFactory
+from tests.concurrency import run_concurrently
 
 
 def running_task(*, start: bool = True) -> Task:

@@ -4,14 +4,12 @@ task, proven with real threads."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from agents_audit.errors import TaskNotPending
 from agents_audit.events import Trace
@@ -29,6 +27,7 @@ from commerce.models import User
 from devskyy.errors import InvalidInput, InvalidTransition, NotPermitted, VersionMismatch
 from tests.agents_audit.factories import ProjectFactory
 from tests.commerce.factories import AgentUserFactory, OperatorFactory
+from tests.concurrency import run_concurrently
 
 S = Task.Status
 
@@ -397,30 +396,6 @@ def test_only_operators_and_the_creator_edit_and_only_editable_fields(pending):
 
 
 # --- concurrency: real threads, real connections ---------------------------------------------
-
-
-def run_concurrently(*calls: Callable[[], Any]) -> list[Any]:
-    """Start every call at once (a barrier), each in its own thread and connection; return each
-    call's result or the exception it raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a call hung"
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

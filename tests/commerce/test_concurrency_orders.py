@@ -3,46 +3,19 @@ lose an update: real threads, each with its own PostgreSQL connection."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
-from typing import Any
 
 import pytest
-from django.db import connection
 
 from commerce.errors import InsufficientStock
 from commerce.models import Order, OrderEvent, Product
 from commerce.services import order_cancel, order_complete, order_mark_processing, order_place
 from devskyy.errors import InvalidTransition
 from tests.commerce.factories import ProductFactory
+from tests.concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_concurrently(*calls: Callable[[], Any]) -> list[Any]:
-    """Start every call at once (a barrier), each in its own thread and connection; return each
-    call's result or the exception it raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a placement hung"
-    return results
 
 
 def place(lines):

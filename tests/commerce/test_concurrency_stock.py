@@ -15,7 +15,7 @@ from commerce.errors import InsufficientStock
 from commerce.models import Order, Product
 from commerce.services import order_place, product_stock_adjust
 from tests.commerce.factories import OperatorFactory, ProductFactory
-from tests.commerce.test_concurrency_orders import run_concurrently
+from tests.concurrency import run_concurrently
 from tests.conftest import key_client
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -27,7 +27,7 @@ from tests.commerce.factories import (
     ProductFactory,
     UserFactory,
 )
-from tests.commerce.test_concurrency_orders import run_concurrently
+from tests.concurrency import run_concurrently
 from tests.conftest import key_client
 
 

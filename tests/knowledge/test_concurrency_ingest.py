@@ -4,7 +4,6 @@ real threads, each with its own PostgreSQL connection."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,33 +11,10 @@ from django.db import connection
 
 from knowledge.models import RAGDocument, Source
 from knowledge.services import IngestResult, document_delete, document_ingest
+from tests.concurrency import run_concurrently
 from tests.knowledge.conftest import document, paragraph
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_concurrently(*calls: Callable[[], Any]) -> list[Any]:
-    """Start every call at once (a barrier), each in its own thread and connection; return each
-    call's result or the exception it raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "an ingest hung"
-    return results
 
 
 def state(document_id: str) -> tuple[list[str], list[str | None], str]:
