@@ -22,6 +22,7 @@ from agents_audit.services.checkpoints import (
     checkpoint_errors,
     writes_errors,
 )
+from devskyy.api.pagination import InvalidCursor
 from devskyy.api.serializers import JSONObjectField, QueryParametersSerializer
 from devskyy.api.serializers import StrictInputSerializer as Strict
 from devskyy.json_codec import INT64_MAX, INT64_MIN
@@ -282,19 +283,17 @@ class SearchSerializer(Strict):
         default=None,
         max_length=reads.CURSOR_MAX_LENGTH,
         trim_whitespace=False,
-        help_text="The `next_cursor` of the previous page.",
+        help_text="The `next_cursor` of the previous page; any other value is a 400 "
+        "`invalid_cursor`.",
     )
 
-    def validate_cursor(self, value: str | None) -> reads.Position | None:
-        if value is None:
-            return None
-        position = reads.decode_cursor(value)
-        if position is None:
-            raise serializers.ValidationError(
-                "The cursor is not one this API issued; send a `next_cursor`.",
-                code="invalid_cursor",
-            )
-        return position
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        cursor = attrs.pop("cursor")
+        attrs["after"] = None if cursor is None else reads.decode_cursor(cursor)
+        if cursor is not None and attrs["after"] is None:
+            # The paginators' answer to a cursor they did not issue.
+            raise InvalidCursor({"cursor": [ErrorDetail("Invalid cursor.", code="invalid_cursor")]})
+        return attrs
 
 
 class CopySerializer(Strict):

@@ -95,8 +95,8 @@ class ThreadViewSet(APIViewSet):
         "list": User.API_ROLES,
         "retrieve": User.API_ROLES,
         "destroy": User.API_ROLES,
-        "put": User.API_ROLES,
-        "writes": User.API_ROLES,
+        "put_checkpoint": User.API_ROLES,
+        "put_writes": User.API_ROLES,
         "checkpoint": User.API_ROLES,
         "search": User.API_ROLES,
         "search_all": User.API_ROLES,
@@ -153,7 +153,7 @@ class ThreadViewSet(APIViewSet):
         },
     )
     @idempotent
-    def put(self, request: Request, thread_id: str) -> Response:
+    def put_checkpoint(self, request: Request, thread_id: str) -> Response:
         data = s.CheckpointPutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
@@ -185,7 +185,7 @@ class ThreadViewSet(APIViewSet):
         responses={200: s.WritesResultSerializer},
     )
     @idempotent
-    def writes(self, request: Request, thread_id: str) -> Response:
+    def put_writes(self, request: Request, thread_id: str) -> Response:
         data = s.WritesPutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         count = checkpoint_writes_put(
@@ -218,11 +218,8 @@ class ThreadViewSet(APIViewSet):
     def _search(self, request: Request, thread_id: str | None) -> HttpResponse:
         data = s.SearchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
         viewer = caller(request)
-        page = reads.checkpoint_search(
-            viewer=viewer, thread_id=thread_id, after=fields.pop("cursor"), **fields
-        )
+        page = reads.checkpoint_search(viewer=viewer, thread_id=thread_id, **data.validated_data)
         if (
             not page.tuples
             and thread_id is not None

@@ -45,7 +45,7 @@ urlpatterns = [
     ),
     re_path(
         rf"^threads/{THREAD_ID_URL_REGEX}/checkpoints/$",
-        ThreadViewSet.as_view({"post": "put"}),
+        ThreadViewSet.as_view({"post": "put_checkpoint"}),
         name="thread-checkpoints",
     ),
     re_path(
@@ -60,7 +60,7 @@ urlpatterns = [
     ),
     re_path(
         rf"^threads/{THREAD_ID_URL_REGEX}/writes/$",
-        ThreadViewSet.as_view({"post": "writes"}),
+        ThreadViewSet.as_view({"post": "put_writes"}),
         name="thread-writes",
     ),
     re_path(
