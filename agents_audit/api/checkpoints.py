@@ -122,8 +122,11 @@ class ThreadViewSet(APIViewSet):
         description="One thread (agents: their own; another's is a 404).",
         parameters=[THREAD_ID],
     )
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(represent(s.ThreadSerializer, self.get_object()))
+    def retrieve(self, request: Request, thread_id: str) -> Response:
+        thread = self.get_queryset().filter(pk=thread_id).first()
+        if thread is None:
+            raise ThreadNotFound()
+        return Response(represent(s.ThreadSerializer, thread))
 
     @extend_schema(
         summary="Delete a thread",
