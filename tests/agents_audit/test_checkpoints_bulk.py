@@ -182,6 +182,10 @@ def test_prune_delete_deletes_the_threads_whole(agent_client):
 
 
 def test_prune_of_nothing_is_no_error(agent_client):
-    for body in ({"thread_ids": []}, {"thread_ids": ["missing"], "strategy": "delete"}):
+    bodies: list[dict[str, object]] = [
+        {"thread_ids": []},
+        {"thread_ids": ["missing"], "strategy": "delete"},
+    ]
+    for body in bodies:
         response = agent_client.post(PRUNE, body, format="json")
         assert (response.status_code, response.json()) == (200, {"threads": 0, "checkpoints": 0})
