@@ -154,6 +154,19 @@ def checkpoint_tuple_get(
 ) -> str | None:
     """One tuple as JSON text: the one named ``checkpoint_id``, or the namespace's latest
     without it; None when there is none or the thread is not ``viewer``'s to read."""
+    sql, params = tuple_statement(
+        thread_id=thread_id, viewer=viewer, checkpoint_ns=checkpoint_ns, checkpoint_id=checkpoint_id
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else str(row[0])
+
+
+def tuple_statement(
+    *, thread_id: str, viewer: User, checkpoint_ns: str, checkpoint_id: str | None
+) -> tuple[str, dict[str, Any]]:
+    """``checkpoint_tuple_get``'s statement and parameters."""
     sql = SELECT_TUPLES + ("" if viewer.is_staff else OWN_THREADS_JOIN)
     sql += "WHERE c.thread_id = %(thread_id)s AND c.checkpoint_ns = %(ns)s\n"
     if checkpoint_id is not None:
@@ -165,10 +178,7 @@ def checkpoint_tuple_get(
         "checkpoint_id": checkpoint_id,
         "viewer": viewer.pk,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return None if row is None else str(row[0])
+    return sql, params
 
 
 def checkpoint_search(
@@ -186,6 +196,38 @@ def checkpoint_search(
     (``thread_id``) or of every visible thread; of one namespace (``checkpoint_ns``; None: all),
     one id, whose metadata contains ``filter``, with ids below ``before``; ``limit`` tuples
     from ``after`` (a cursor's position) on."""
+    sql, params = search_statement(
+        viewer=viewer,
+        thread_id=thread_id,
+        checkpoint_ns=checkpoint_ns,
+        checkpoint_id=checkpoint_id,
+        filter=filter,
+        before=before,
+        limit=limit,
+        after=after,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(Position(*rows[-1][1:])) if more else None
+    return TuplePage([str(row[0]) for row in rows], next_cursor)
+
+
+def search_statement(
+    *,
+    viewer: User,
+    thread_id: str | None,
+    checkpoint_ns: str | None,
+    checkpoint_id: str | None,
+    filter: dict[str, Any] | None,
+    before: str | None,
+    limit: int,
+    after: Position | None,
+) -> tuple[str, dict[str, Any]]:
+    """``checkpoint_search``'s statement and parameters (one row more than ``limit``: whether
+    there is a next page)."""
     clauses: list[str] = []
     params: dict[str, Any] = {"viewer": viewer.pk, "limit": limit + 1}
     if thread_id is not None:
@@ -218,10 +260,4 @@ def checkpoint_search(
     if clauses:
         sql += "WHERE " + "\nAND ".join(clauses) + "\n"
     sql += "ORDER BY c.checkpoint_id DESC, c.thread_id DESC, c.checkpoint_ns DESC LIMIT %(limit)s"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor(Position(*rows[-1][1:])) if more else None
-    return TuplePage([str(row[0]) for row in rows], next_cursor)
+    return sql, params
