@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from agents_audit.models import Checkpoint, CheckpointThread
+from agents_audit.models import Checkpoint, CheckpointThread, Task
 from agents_audit.selectors import TIMELINE_CHECKPOINTS
 from agents_audit.services.tasks import task_create
 from tests.agents_audit.factories import (
@@ -209,3 +209,33 @@ def test_a_task_without_a_thread_has_no_checkpoints_in_its_timeline(agent_client
     task = task_create(request_text="Plain", created_by=agent_a)
 
     assert agent_client.get(f"/api/v1/tasks/{task.pk}/timeline/").json()["checkpoints"] == []
+
+
+# --- a task links only to its author's thread ---------------------------------------------------
+
+
+def test_a_task_cannot_take_the_thread_id_of_another_agents_langgraph_thread(agent_client, agent_b):
+    CheckpointThreadFactory.create(thread_id="b-thread", owner=agent_b)
+    CheckpointThreadFactory.create(thread_id="orphan", owner=None)  # its owner was deleted
+
+    taken = agent_client.post(
+        "/api/v1/tasks/", {"request_text": "Hijack", "thread_id": "b-thread"}, format="json"
+    )
+    orphan = agent_client.post(
+        "/api/v1/tasks/", {"request_text": "Adopt", "thread_id": "orphan"}, format="json"
+    )
+
+    for refused in (taken, orphan):
+        assert refused.status_code == 400
+        assert refused.json()["errors"]["thread_id"][0]["code"] == "unique"
+    assert not Task.objects.exists()
+
+
+def test_an_agent_files_a_task_for_its_own_running_thread(agent_client, agent_a):
+    CheckpointThreadFactory.create(thread_id="mine", owner=agent_a)
+
+    response = agent_client.post(
+        "/api/v1/tasks/", {"request_text": "Approve", "thread_id": "mine"}, format="json"
+    )
+
+    assert response.status_code == 201
