@@ -1,20 +1,33 @@
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.db.models.fields.json import KT
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
+from agents_audit.checkpoints import (
+    checkpoint_channel_values,
+    checkpoint_pending_writes,
+    checkpoint_summaries,
+    linked_task_id,
+)
 from agents_audit.models import (
     AgentExecution,
     Artifact,
+    Checkpoint,
+    CheckpointThread,
     Event,
     ExecutionLog,
     Job,
@@ -263,12 +276,27 @@ class TaskAdmin(ServiceWrittenAdmin):
         return (
             (None, {"fields": (*editable, "version")}),
             ("Lifecycle", {"fields": self.LIFECYCLE_FIELDS}),
+            ("LangGraph thread", {"fields": self.THREAD_FIELDS}),
             ("Dates", {"fields": ("created_at", "updated_at")}),
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = tuple(super().get_readonly_fields(request, obj))
-        return readonly if obj is None else (*self.LIFECYCLE_FIELDS, *readonly)
+        return readonly if obj is None else (*self.LIFECYCLE_FIELDS, *self.THREAD_FIELDS, *readonly)
+
+    THREAD_FIELDS = ("thread", "thread_checkpoints")
+
+    @admin.display(description="thread")
+    def thread(self, task: Task) -> str:
+        thread = CheckpointThread.objects.filter(thread_id=task.thread_id).first()
+        if thread is None:
+            return "No checkpoints saved for this thread id."
+        link = reverse("admin:agents_audit_checkpointthread_change", args=[quote(thread.pk)])
+        return format_html('<a href="{}">{}</a> (owner: {})', link, thread.pk, thread.owner or "-")
+
+    @admin.display(description="checkpoints")
+    def thread_checkpoints(self, task: Task) -> str:
+        return _thread_checkpoints(task.thread_id)
 
     def save_model(self, request: HttpRequest, obj: Task, form: Any, change: bool) -> None:
         data = form.cleaned_data
@@ -560,3 +588,206 @@ class JobTypePauseAdmin(ServiceWrittenAdmin):
         resumed = [p.job_type for p in queryset if job_type_resume(job_type=p.job_type, by=by)]
         if resumed:
             self.message_user(request, f"Resumed: {', '.join(resumed)}.")
+
+
+# --- LangGraph checkpoints: written by agents through the API, read here ---------------------
+
+
+class ExactSearchAdmin(ReadOnlyAuditAdmin):
+    """Search by an exact id, on its index: ``exact_search_fields`` are compared with ``=``
+    (Django's ``=field`` compares ``UPPER()``s, which no index serves)."""
+
+    exact_search_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
+        term = search_term.strip()
+        if not term or "\x00" in term:
+            return queryset, False
+        match = Q()
+        for name in self.exact_search_fields:
+            match |= Q(**{name: term})
+        return queryset.filter(match), False
+
+
+def _pretty_json(value: Any) -> str:
+    """``value`` indented, escaped; compact (``json_codec``) where ``json`` cannot write it (a
+    document nested deeper than the recursion limit, numbers no float holds)."""
+    try:
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    except (RecursionError, ValueError, TypeError):
+        text = json_codec.dumps(value, default=str).decode()
+    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+
+
+def _checkpoint_rows(checkpoints: Any) -> str:
+    """An HTML table of checkpoints (``checkpoint_summaries`` rows), newest first."""
+    rows = format_html_join(
+        "",
+        "<tr><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td><td>{}</td></tr>",
+        (
+            (
+                reverse("admin:agents_audit_checkpoint_change", args=[c.pk]),
+                c.checkpoint_id,
+                c.checkpoint_ns or "(root)",
+                "" if c.step is None else c.step,
+                c.source or "",
+                c.writes,
+                "waiting at an interrupt" if c.interrupted else "",
+                c.created_at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC",
+            )
+            for c in checkpoints
+        ),
+    )
+    return format_html(
+        "<table><thead><tr><th>checkpoint</th><th>namespace</th><th>step</th><th>source</th>"
+        "<th>pending writes</th><th>state</th><th>saved at</th></tr></thead>"
+        "<tbody>{}</tbody></table>",
+        rows,
+    )
+
+
+def _thread_checkpoints(thread_id: str) -> str:
+    total = Checkpoint.objects.filter(thread_id=thread_id).count()
+    if not total:
+        return "No checkpoints."
+    shown = checkpoint_summaries(thread_id=thread_id, limit=THREAD_PAGE_CHECKPOINTS)
+    everything = (
+        f"{reverse('admin:agents_audit_checkpoint_changelist')}?{urlencode({'thread': thread_id})}"
+    )
+    return format_html(
+        "{}<p>{} of {} checkpoint(s), newest first. <a href='{}'>All of this thread's "
+        "checkpoints</a></p>",
+        _checkpoint_rows(shown),
+        min(total, THREAD_PAGE_CHECKPOINTS),
+        total,
+        everything,
+    )
+
+
+THREAD_PAGE_CHECKPOINTS = 50
+
+
+@admin.register(CheckpointThread)
+class CheckpointThreadAdmin(ExactSearchAdmin):
+    """LangGraph threads: an agent's graph state, saved through the checkpoint API. Read-only:
+    agents write them (and delete them through the API); operators read them here, linked to the
+    task whose ``thread_id`` they are."""
+
+    list_display = ("thread_id", "owner", "task_link", "created_at")
+    list_select_related = ("owner",)
+    exact_search_fields = ("thread_id",)
+    search_help_text = "An exact thread id."
+    ordering = ("-created_at", "-thread_id")
+    fields = ("thread_id", "owner", "task_link", "created_at", "checkpoints")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).annotate(task_pk=linked_task_id())
+
+    @admin.display(description="task")
+    def task_link(self, thread: CheckpointThread) -> str:
+        task_pk = getattr(thread, "task_pk", None)
+        if task_pk is None:
+            return "-"
+        link = reverse("admin:agents_audit_task_change", args=[task_pk])
+        return format_html('<a href="{}">{}</a>', link, task_pk)
+
+    @admin.display(description="checkpoints")
+    def checkpoints(self, thread: CheckpointThread) -> str:
+        return _thread_checkpoints(thread.thread_id)
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ExactSearchAdmin):
+    """One saved step of a LangGraph thread: the checkpoint and its metadata (JSON), its channel
+    values and pending writes (LangGraph's serialized bytes: their type and size)."""
+
+    list_display = ("checkpoint_id", "thread", "namespace", "step", "source", "created_at")
+    extra_filter_lookups = ("thread",)  # the thread page's "all checkpoints" link
+    exact_search_fields = ("thread_id", "checkpoint_id")
+    search_help_text = "An exact thread id or checkpoint id."
+    ordering = ("-id",)
+    fields = (
+        "thread",
+        "namespace",
+        "checkpoint_id",
+        "parent",
+        "created_at",
+        "pretty_metadata",
+        "pretty_checkpoint",
+        "channel_values",
+        "pending_writes",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(step=KT("metadata__step"), source=KT("metadata__source"))
+        )
+
+    @admin.display(description="namespace")
+    def namespace(self, checkpoint: Checkpoint) -> str:
+        return checkpoint.checkpoint_ns or "(root)"
+
+    @admin.display(description="step")
+    def step(self, checkpoint: Checkpoint) -> Any:
+        return getattr(checkpoint, "step", None)
+
+    @admin.display(description="source")
+    def source(self, checkpoint: Checkpoint) -> Any:
+        return getattr(checkpoint, "source", None)
+
+    @admin.display(description="parent")
+    def parent(self, checkpoint: Checkpoint) -> str:
+        if not checkpoint.parent_checkpoint_id:
+            return "-"
+        parent = Checkpoint.objects.filter(
+            thread_id=checkpoint.thread_id,
+            checkpoint_ns=checkpoint.checkpoint_ns,
+            checkpoint_id=checkpoint.parent_checkpoint_id,
+        ).first()
+        if parent is None:
+            return checkpoint.parent_checkpoint_id
+        link = reverse("admin:agents_audit_checkpoint_change", args=[parent.pk])
+        return format_html('<a href="{}">{}</a>', link, parent.checkpoint_id)
+
+    @admin.display(description="metadata")
+    def pretty_metadata(self, checkpoint: Checkpoint) -> str:
+        return _pretty_json(checkpoint.metadata)
+
+    @admin.display(description="checkpoint")
+    def pretty_checkpoint(self, checkpoint: Checkpoint) -> str:
+        return _pretty_json(checkpoint.checkpoint)
+
+    @admin.display(description="channel values")
+    def channel_values(self, checkpoint: Checkpoint) -> str:
+        rows = checkpoint_channel_values(checkpoint)
+        if not rows:
+            return "None."
+        return format_html(
+            "<table><thead><tr><th>channel</th><th>version</th><th>type</th><th>bytes</th>"
+            "</tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                ((b.channel, b.version, b.type, b.size) for b in rows),
+            ),
+        )
+
+    @admin.display(description="pending writes")
+    def pending_writes(self, checkpoint: Checkpoint) -> str:
+        rows = checkpoint_pending_writes(checkpoint)
+        if not rows:
+            return "None."
+        return format_html(
+            "<table><thead><tr><th>task</th><th>path</th><th>idx</th><th>channel</th>"
+            "<th>type</th><th>bytes</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                ((w.task_id, w.task_path, w.idx, w.channel, w.type, w.size) for w in rows),
+            ),
+        )

@@ -21,24 +21,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KT, KeyTransform
+from django.db.models.functions import Coalesce, Length
 
-from agents_audit.models import CheckpointThread, Task
+from agents_audit.models import Checkpoint, CheckpointThread, CheckpointWrite, Task
 from agents_audit.services.checkpoints import ID_MAX_LENGTH, NAME_MAX_LENGTH
 from commerce.models import User
 from devskyy.api.sql_json import PG_DATETIME_FORMAT
 from devskyy.json_codec import dumps
 
 SEARCH_MAX_LIMIT = 100
+# The channel LangGraph writes an interrupt() to (langgraph.checkpoint.serde.types.INTERRUPT).
+INTERRUPT_CHANNEL = "__interrupt__"
 SEARCH_DEFAULT_LIMIT = 20
 
 
 def thread_list(*, viewer: User) -> QuerySet[CheckpointThread]:
     """The threads ``viewer`` may read, each with the id of its task (``task_id``: the task
     whose ``thread_id`` it is, or None)."""
-    queryset = CheckpointThread.objects.annotate(
-        task_id=Subquery(Task.objects.filter(thread_id=OuterRef("thread_id")).values("id")[:1])
-    )
+    queryset = CheckpointThread.objects.annotate(task_id=linked_task_id())
     return queryset if viewer.is_staff else queryset.filter(owner=viewer)
 
 
@@ -261,3 +263,89 @@ def search_statement(
         sql += "WHERE " + "\nAND ".join(clauses) + "\n"
     sql += "ORDER BY c.checkpoint_id DESC, c.thread_id DESC, c.checkpoint_ns DESC LIMIT %(limit)s"
     return sql, params
+
+
+# --- for operators: a thread's checkpoints at a glance (the admin, a task's timeline) ---------
+
+
+def linked_task_id() -> Subquery:
+    """The id of the task whose ``thread_id`` is the row's (``thread_id``), or None."""
+    return Subquery(Task.objects.filter(thread_id=OuterRef("thread_id")).values("id")[:1])
+
+
+def checkpoint_summaries(*, thread_id: str, limit: int) -> QuerySet[Checkpoint]:
+    """The thread's newest ``limit`` checkpoints (every namespace), each annotated with its
+    ``step`` and ``source`` (from the metadata), its number of pending ``writes``, and whether
+    one of them is an ``interrupt()`` the graph waits at (``interrupted``)."""
+    writes = CheckpointWrite.objects.filter(
+        thread_id=OuterRef("thread_id"),
+        checkpoint_ns=OuterRef("checkpoint_ns"),
+        checkpoint_id=OuterRef("checkpoint_id"),
+    )
+    return (
+        Checkpoint.objects.filter(thread_id=thread_id)
+        .annotate(
+            step=KeyTransform("step", "metadata"),
+            source=KT("metadata__source"),
+            writes=Coalesce(
+                Subquery(writes.order_by().values("thread_id").annotate(n=Count("*")).values("n")),
+                0,
+            ),
+            interrupted=Exists(writes.filter(channel=INTERRUPT_CHANNEL)),
+        )
+        .order_by("-checkpoint_id", "-checkpoint_ns")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class StoredValue:
+    """A channel value or pending write as operators see it: what it is, not its bytes."""
+
+    channel: str
+    type: str
+    size: int | None
+    version: str = ""
+    task_id: str = ""
+    task_path: str = ""
+    idx: int = 0
+
+
+def checkpoint_channel_values(checkpoint: Checkpoint) -> list[StoredValue]:
+    """The blobs the checkpoint's ``channel_versions`` name, by channel (type and size)."""
+    versions = checkpoint.checkpoint.get("channel_versions")
+    if not isinstance(versions, dict):
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT bl.channel, bl.version, bl.type, octet_length(bl.blob)
+            FROM jsonb_each_text(%s::jsonb) AS v
+            JOIN checkpoint_blobs bl
+                ON bl.thread_id = %s AND bl.checkpoint_ns = %s
+                AND bl.channel = v.key AND bl.version = v.value
+            ORDER BY bl.channel
+            """,
+            [dumps(versions).decode(), checkpoint.thread_id, checkpoint.checkpoint_ns],
+        )
+        return [
+            StoredValue(channel=channel, version=version, type=kind, size=size)
+            for channel, version, kind, size in cursor.fetchall()
+        ]
+
+
+def checkpoint_pending_writes(checkpoint: Checkpoint) -> list[StoredValue]:
+    """The checkpoint's pending writes in LangGraph's order (task_path, task_id, idx)."""
+    rows = (
+        CheckpointWrite.objects.filter(
+            thread_id=checkpoint.thread_id,
+            checkpoint_ns=checkpoint.checkpoint_ns,
+            checkpoint_id=checkpoint.checkpoint_id,
+        )
+        .annotate(size=Length("blob"))
+        .order_by("task_path", "task_id", "idx")
+        .values_list("task_id", "task_path", "idx", "channel", "type", "size")
+    )
+    return [
+        StoredValue(channel=channel, type=kind, size=size, task_id=task, task_path=path, idx=idx)
+        for task, path, idx, channel, kind, size in rows
+    ]

@@ -10,8 +10,10 @@ from django.db.models import F, QuerySet, Sum, Window
 from django.db.models.functions import Coalesce
 
 from agents_audit.api.serializers import ToolExecutionSerializer
+from agents_audit.checkpoints import checkpoint_summaries
 from agents_audit.models import (
     AgentExecution,
+    Checkpoint,
     ExecutionLog,
     Job,
     JobTypePause,
@@ -114,6 +116,16 @@ def task_timeline(*, task: Task) -> QuerySet[ExecutionLog]:
         )
         .order_by("step_number")
     )
+
+
+TIMELINE_CHECKPOINTS = 200
+
+
+def task_checkpoints(*, task: Task) -> list[Checkpoint]:
+    """The newest ``TIMELINE_CHECKPOINTS`` checkpoints of ``task``'s LangGraph thread, oldest
+    first, annotated as ``checkpoint_summaries`` does."""
+    newest = checkpoint_summaries(thread_id=task.thread_id, limit=TIMELINE_CHECKPOINTS)
+    return list(reversed(newest))
 
 
 def job_type_paused_list() -> QuerySet[JobTypePause]:

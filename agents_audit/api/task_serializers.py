@@ -256,11 +256,28 @@ class TimelineTaskSerializer(serializers.Serializer):
     total_duration_ms = serializers.IntegerField()
 
 
+class TimelineCheckpointSerializer(serializers.Serializer):
+    """A LangGraph checkpoint of the task's thread (`step` and `source` from its metadata;
+    `interrupted`: the graph waits there at an `interrupt()`)."""
+
+    checkpoint_id = serializers.CharField()
+    checkpoint_ns = serializers.CharField(allow_blank=True)
+    parent_checkpoint_id = serializers.CharField(allow_null=True)
+    step = serializers.JSONField(allow_null=True)
+    # DRF takes declared fields out of the class; the name only shadows Field.source for mypy.
+    source = serializers.CharField(allow_null=True)  # type: ignore[assignment]
+    pending_writes = serializers.IntegerField(source="writes")
+    interrupted = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
 class TimelineSerializer(serializers.Serializer):
-    """A task's execution timeline: its summary and its steps in order."""
+    """A task's execution timeline: its summary, its steps in order, and the checkpoints its
+    LangGraph thread saved (the thread whose id is the task's `thread_id`), oldest first."""
 
     task = TimelineTaskSerializer()
     steps = TimelineStepSerializer(many=True)
+    checkpoints = TimelineCheckpointSerializer(many=True)
 
 
 # --- reports ---------------------------------------------------------------------------------

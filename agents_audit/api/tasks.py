@@ -48,6 +48,7 @@ from agents_audit.api import task_serializers as s
 from agents_audit.api.trace import CORRELATION_PARAMETER, trace_from
 from agents_audit.filters import TaskFilter
 from agents_audit.models import Project, Task
+from agents_audit.selectors import TIMELINE_CHECKPOINTS
 from agents_audit.services.logs import execution_log_append
 from agents_audit.services.projects import project_create, project_delete, project_update
 from agents_audit.services.tasks import (
@@ -481,7 +482,9 @@ class TaskViewSet(APIViewSet):
         summary="A task's execution timeline",
         description="The task's steps in order, each with its duration and the time elapsed "
         "up to it (`elapsed_ms`, the sum of the durations so far), and the task's summary: "
-        "status, first step's time (`started_at`), `completed_at` and `total_duration_ms`.",
+        "status, first step's time (`started_at`), `completed_at` and `total_duration_ms`; "
+        f"and the newest {TIMELINE_CHECKPOINTS} checkpoints of the task's LangGraph thread (the "
+        "thread whose id is its `thread_id`), oldest first.",
         responses={200: s.TimelineSerializer},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
@@ -497,4 +500,7 @@ class TaskViewSet(APIViewSet):
             "steps": len(steps),
             "total_duration_ms": steps[-1].elapsed_ms if steps else 0,  # type: ignore[attr-defined]
         }
-        return Response(s.TimelineSerializer({"task": summary, "steps": steps}).data)
+        checkpoints = selectors.task_checkpoints(task=task)
+        return Response(
+            s.TimelineSerializer({"task": summary, "steps": steps, "checkpoints": checkpoints}).data
+        )

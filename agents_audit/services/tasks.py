@@ -30,7 +30,7 @@ from django.utils import timezone
 from agents_audit import events
 from agents_audit.errors import TaskNotPending
 from agents_audit.events import NO_TRACE, Trace
-from agents_audit.models import Project, Task
+from agents_audit.models import CheckpointThread, Project, Task
 from agents_audit.services.jobs import job_enqueue
 from commerce.models import User
 from devskyy.errors import (
@@ -73,6 +73,18 @@ def _move(task: Task, target: str) -> str:
     return old_status
 
 
+def _require_own_thread(task: Task) -> None:
+    """A task links to the LangGraph thread of its ``thread_id``: refuse one somebody else owns
+    (the checkpoint services refuse the converse: a thread for another's task)."""
+    held = CheckpointThread.objects.filter(thread_id=task.thread_id).exclude(
+        owner_id=task.created_by_id  # a thread whose owner was deleted is nobody's to take
+    )
+    if held.exists():
+        raise ValidationError(
+            {"thread_id": ValidationError("This thread id is taken.", code="unique")}
+        )
+
+
 @transaction.atomic
 def task_create(
     *,
@@ -94,6 +106,7 @@ def task_create(
         estimated_resources=estimated_resources,
     )
     task.full_clean(exclude=["created_by", "approved_by", "project"])
+    _require_own_thread(task)
     task.save()
     task.refresh_from_db(fields=["status", "version", "created_at", "updated_at"])
     events.task_created(task=task, actor=created_by, trace=trace)
