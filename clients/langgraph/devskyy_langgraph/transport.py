@@ -160,9 +160,11 @@ class Transport:
 
     async def aclose(self) -> None:
         self.close()
+        loop = asyncio.get_running_loop()
         with self._lock:
-            client, self._async_client, self._async_loop = self._async_client, None, None
-        if client is not None:
+            client, owner = self._async_client, self._async_loop
+            self._async_client, self._async_loop = None, None
+        if client is not None and owner is loop:  # another loop's client is dropped, see above
             await client.aclose()
 
     # --- sending ------------------------------------------------------------------------------

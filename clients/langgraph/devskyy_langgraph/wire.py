@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -38,6 +39,10 @@ MAX_PAGE = 100  # the server's largest search page
 MAX_IDS = 1000  # the most thread or run ids one prune / delete-for-runs request takes
 MAX_THREAD_ID = 255
 PRUNE_STRATEGIES = ("keep_latest", "delete")
+# The server's thread id rules (besides the length): control characters and lone surrogates (no
+# URL carries them) and "/" are refused, and so are the ids that name other routes.
+FORBIDDEN_IN_THREAD_IDS = re.compile(r"[/\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+RESERVED_THREAD_IDS = frozenset({".", "..", "prune", "delete-for-runs"})
 
 
 @dataclass(frozen=True)
@@ -54,18 +59,21 @@ class ApiCall:
 def thread_path(thread_id: object) -> str:
     """``api/v1/threads/<id>``: the id checked against the server's rules and percent-encoded.
 
-    Refused here rather than sent: an id with ``/`` would reach another URL, and ``.``/``..``
-    would be removed from the path by URL normalisation.
+    Refused here, with a ``ValueError``, rather than sent to a URL that is not the thread's: an
+    id with ``/`` would reach another route, ``.``/``..`` are removed by URL normalisation, and
+    ``prune``/``delete-for-runs`` are the names of routes.
     """
     text = str(thread_id)
-    if not 1 <= len(text) <= MAX_THREAD_ID:
-        raise ValueError(f"A thread id has 1 to {MAX_THREAD_ID} characters, not {len(text)}.")
-    if "/" in text or any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text):
-        raise ValueError(f"A thread id has no '/' and no control characters: {text!r}")
-    segment = quote(text, safe="")
-    if text in {".", ".."}:
-        segment = text.replace(".", "%2E")
-    return f"{API}/threads/{segment}"
+    if (
+        not 1 <= len(text) <= MAX_THREAD_ID
+        or FORBIDDEN_IN_THREAD_IDS.search(text)
+        or text in RESERVED_THREAD_IDS
+    ):
+        raise ValueError(
+            f"A thread id has 1 to {MAX_THREAD_ID} characters, no '/' and no control characters, "
+            f"and is not one of {sorted(RESERVED_THREAD_IDS)}: {text!r}"
+        )
+    return f"{API}/threads/{quote(text, safe='')}"
 
 
 def _b64(data: bytes | None) -> str | None:
