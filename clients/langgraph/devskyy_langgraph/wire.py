@@ -1,7 +1,7 @@
 """LangGraph objects ⇄ devskyy's JSON, in one place for the sync and the async methods.
 
-Every function here is pure: it turns a saver call into an ``ApiCall`` (method, path, body) and a
-response body back into a ``CheckpointTuple``. The saver only sends the calls.
+Nothing here does I/O: a saver call becomes an ``ApiCall`` (method, path, body), a response body
+a ``CheckpointTuple``. The saver only sends the calls.
 
 The storage follows ``langgraph-checkpoint-postgres``, with one difference: every channel value
 is a blob written with ``serde.dumps_typed`` (the official saver keeps primitives inline in the
