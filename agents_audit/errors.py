@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from devskyy.errors import Conflict, DomainError
+from devskyy.errors import Conflict, DomainError, NotFound
 
 
 class TaskNotPending(DomainError):
@@ -55,3 +55,27 @@ class ProjectHasTasks(DomainError):
 
     def extra(self) -> dict[str, int]:
         return {"tasks": self.tasks}
+
+
+class ThreadNotFound(NotFound):
+    """A checkpoint thread that does not exist, or that the caller may not see (another agent's
+    thread, or the thread of another user's task): the same answer, so nothing leaks."""
+
+    default_message = "No such thread."
+
+
+class PruneUnsupported(DomainError):
+    """``keep_latest`` would cut a DeltaChannel's history (its values are rebuilt from the writes
+    of earlier checkpoints), so such threads are refused, as the official saver refuses them."""
+
+    code = "prune_unsupported"
+
+    def __init__(self, *, thread_ids: list[str]) -> None:
+        super().__init__(
+            "keep_latest cannot prune threads whose graphs use a DeltaChannel: "
+            + ", ".join(thread_ids)
+        )
+        self.thread_ids = thread_ids
+
+    def extra(self) -> dict[str, list[str]]:
+        return {"thread_ids": self.thread_ids}

@@ -23,6 +23,10 @@ APP_TABLES = {
         "events",
         "jobs",
         "job_type_pauses",
+        "checkpoint_threads",
+        "checkpoints",
+        "checkpoint_blobs",
+        "checkpoint_writes",
     ],
     # commerce holds the user model: reversing it also reverses everything that depends on it.
     "commerce": ["users", "products", "orders", "stock_movements"],

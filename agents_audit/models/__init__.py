@@ -6,6 +6,8 @@
   and 004).
 - ``jobs``: the job queue's table (seed 003) and its paused job types.
 - ``events``: the append-only event trail (seed 003).
+- ``checkpoints``: LangGraph checkpoints, their channel blobs and pending writes, per thread
+  (issue 10).
 """
 
 from agents_audit.models.audit import (
@@ -15,6 +17,12 @@ from agents_audit.models.audit import (
     TaskCategory,
     ToolExecution,
     ToolExecutionStatus,
+)
+from agents_audit.models.checkpoints import (
+    Checkpoint,
+    CheckpointBlob,
+    CheckpointThread,
+    CheckpointWrite,
 )
 from agents_audit.models.events import Event, EventSubject, EventType
 from agents_audit.models.jobs import Job, JobStatus, JobTypePause
@@ -33,6 +41,10 @@ __all__ = [
     "AgentExecutionStatus",
     "AgentType",
     "Artifact",
+    "Checkpoint",
+    "CheckpointBlob",
+    "CheckpointThread",
+    "CheckpointWrite",
     "Event",
     "EventSubject",
     "EventType",

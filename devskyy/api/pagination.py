@@ -88,6 +88,11 @@ class KeysetPagination(BasePagination):
     max_page_size = 200
     page_size_query_param = "page_size"
     cursor_query_param = "cursor"
+    max_cursor_length = MAX_CURSOR_LENGTH
+
+    def parse_key(self, raw: str) -> Any:
+        """The row's key as a cursor holds it (a subclass keyed by text, not UUIDs, says so)."""
+        return uuid.UUID(raw)
 
     def get_page_size(self, request: Request) -> int:
         return page_size_from(
@@ -97,7 +102,7 @@ class KeysetPagination(BasePagination):
             maximum=self.max_page_size,
         )
 
-    def decode_cursor(self, request: Request) -> tuple[dt.datetime, uuid.UUID, bool] | None:
+    def decode_cursor(self, request: Request) -> tuple[dt.datetime, Any, bool] | None:
         """The position a cursor names, or InvalidCursor (400) for anything this API did not
         issue: checked for length and alphabet before it is decoded, and read as JSON only
         after that (so no nesting can reach the decoder)."""
@@ -105,13 +110,13 @@ class KeysetPagination(BasePagination):
         if raw is None:
             return None
         try:
-            if len(raw) > MAX_CURSOR_LENGTH or not _CURSOR.fullmatch(raw):
+            if len(raw) > self.max_cursor_length or not _CURSOR.fullmatch(raw):
                 raise ValueError(raw)
             position = json.loads(base64.urlsafe_b64decode(raw))
             if type(position) is not list or [type(part) for part in position] != [str] * 3:
                 raise ValueError(position)
             created_at, pk, direction = position
-            moment, key = dt.datetime.fromisoformat(created_at), uuid.UUID(pk)
+            moment, key = dt.datetime.fromisoformat(created_at), self.parse_key(pk)
             if direction not in ("n", "p") or moment.tzinfo is None:
                 raise ValueError(direction)
             # In UTC: PostgreSQL takes offsets up to 15:59 only; Python's go to 23:59. An
@@ -204,7 +209,7 @@ class KeysetPagination(BasePagination):
                 "in": "query",
                 "description": "Opaque cursor from a `next` or `previous` link; any other "
                 "value is a 400 `invalid_cursor`.",
-                "schema": {"type": "string", "maxLength": MAX_CURSOR_LENGTH},
+                "schema": {"type": "string", "maxLength": self.max_cursor_length},
             },
             {
                 "name": self.page_size_query_param,

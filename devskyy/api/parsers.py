@@ -3,7 +3,8 @@
 orjson refuses invalid UTF-8, lone UTF-16 surrogates, NaN/Infinity and numbers that overflow a
 double, and nests at most 1024 deep. PostgreSQL additionally cannot store NUL characters in text
 or jsonb, so strings and keys are checked for them, and documents are limited to
-``MAX_DEPTH`` levels. Oversized bodies are refused before they cost memory.
+``MAX_DEPTH`` levels. Oversized bodies are refused before they cost memory: larger than
+``API_MAX_BODY_BYTES``, or than the setting a view names in ``max_body_bytes_setting``.
 
 Numbers must lie in the signed 64-bit integer range (integers ``-2**63`` to ``2**63 - 1``, other
 numbers strictly between ``-2**63`` and ``2**63``), or the request is a 400
@@ -130,6 +131,23 @@ def loads(raw: bytes) -> Any:
     return data
 
 
+DEFAULT_BODY_LIMIT_SETTING = "API_MAX_BODY_BYTES"
+
+
+def body_limit(view: Any) -> tuple[int, str]:
+    """The body limit of a view's requests, in bytes, and the setting that holds it: the view's
+    ``max_body_bytes_setting`` (e.g. checkpoints, which carry a graph's state, have a larger
+    one), else ``API_MAX_BODY_BYTES``."""
+    name = getattr(view, "max_body_bytes_setting", None) or DEFAULT_BODY_LIMIT_SETTING
+    return int(getattr(settings, name)), name
+
+
+def _too_large(limit: int, name: str) -> RequestTooLarge:
+    if name == DEFAULT_BODY_LIMIT_SETTING:
+        return RequestTooLarge(f"The request body is larger than {limit} bytes.")
+    return RequestTooLarge(f"The request body is larger than {limit} bytes (the {name} limit).")
+
+
 class StrictJSONParser(BaseParser):
     media_type = "application/json"
 
@@ -139,7 +157,7 @@ class StrictJSONParser(BaseParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        limit: int = settings.API_MAX_BODY_BYTES
+        limit, name = body_limit((parser_context or {}).get("view"))
         request = (parser_context or {}).get("request")
         length = request.META.get("CONTENT_LENGTH") if request is not None else None
         try:
@@ -147,10 +165,10 @@ class StrictJSONParser(BaseParser):
         except ValueError:
             raise ParseError("Invalid Content-Length.") from None
         if declared is not None and declared > limit:
-            raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
+            raise _too_large(limit, name)
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
-            raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
+            raise _too_large(limit, name)
         if not raw:
             raise ParseError("The request body is empty.")
         return loads(raw)

@@ -218,9 +218,12 @@ class AutoSchema(SpectacularAutoSchema):
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation: dict[str, Any] | None = super().get_operation(*args, **kwargs)
+        blank_allowed: frozenset[str] = getattr(self.view, "blank_query_parameters", frozenset())
         for parameter in (operation or {}).get("parameters", []):
             if parameter["in"] == "query":
-                _describe_query_parameter(parameter)
+                _describe_query_parameter(
+                    parameter, blank_allowed=parameter["name"] in blank_allowed
+                )
         return operation
 
     def _map_basic_serializer(self, serializer: Any, direction: Any) -> dict[str, Any]:
@@ -273,9 +276,10 @@ class AutoSchema(SpectacularAutoSchema):
         return schema
 
 
-def _describe_query_parameter(parameter: dict[str, Any]) -> None:
-    """Query parameters as APIViewSetMixin treats them: no empty values; list-valued filters may
-    be repeated (or comma-separated), others may appear once."""
+def _describe_query_parameter(parameter: dict[str, Any], *, blank_allowed: bool = False) -> None:
+    """Query parameters as APIViewSetMixin treats them: no empty values (but for the view's
+    ``blank_query_parameters``); list-valued filters may be repeated (or comma-separated), others
+    may appear once."""
     schema = parameter["schema"]
     if schema.get("type") == "array":
         parameter["style"], parameter["explode"] = "form", True
@@ -290,7 +294,7 @@ def _describe_query_parameter(parameter: dict[str, Any]) -> None:
             "Multiple values may be separated by commas.", ""
         )
         parameter["description"] = f"{described.strip()}\n\n{note}".strip()
-    elif schema.get("type") == "string" and "enum" not in schema:
+    elif schema.get("type") == "string" and "enum" not in schema and not blank_allowed:
         schema["minLength"] = max(1, schema.get("minLength", 0))
 
 

@@ -6,7 +6,8 @@ filter path, django-filter and the paginators see the same, already-normalized p
 - NUL characters are refused (PostgreSQL cannot compare text with them): a 400, or a 404 in
   a path segment. The cursor is the paginator's to judge: any bad cursor is its 400
   ``invalid_cursor``.
-- A parameter without a value (``?status=``) is a 400 ``blank``: leave the parameter out instead.
+- A parameter without a value (``?status=``) is a 400 ``blank``: leave the parameter out instead
+  (except the view's ``blank_query_parameters``, whose empty value means something).
   So is an empty item of a list-valued one (``?ordering=,``, ``?tags=a,,b``): django-filter would
   drop it, and an ``ordering`` of nothing but empty items would leave a list unordered.
 - List-valued filters (the FilterSet's comma-separated filters, e.g. ``tags``, ``ordering``) may
@@ -74,13 +75,16 @@ def query_string_errors(
 
 
 class APIViewSetMixin:
+    # Parameters whose empty value means something (an empty namespace): the view's own
+    # serializer judges them, as the paginator judges the cursor.
+    blank_query_parameters: frozenset[str] = frozenset()
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         if any("\x00" in str(value) for value in kwargs.values()):
             raise NotFound()
         cursor = getattr(self.paginator, "cursor_query_param", None)  # type: ignore[attr-defined]
-        bad = query_string_errors(
-            request, _list_valued(self), frozenset({cursor}) if cursor else frozenset()
-        )
+        opaque = self.blank_query_parameters | ({cursor} if cursor else set())
+        bad = query_string_errors(request, _list_valued(self), frozenset(opaque))
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         if bad:  # after authentication and permissions: a stranger learns nothing from a 400
             raise ValidationError(bad)

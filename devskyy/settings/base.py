@@ -193,6 +193,9 @@ AXES_CLIENT_IP_CALLABLE = "devskyy.login_throttling.client_ip"
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 4 * 1024 * 1024)
 # Django's own limit applies to form posts (the admin); JSON bodies are limited by the parser.
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# LangGraph checkpoints carry a graph's whole state: their endpoints (/api/v1/threads/...,
+# /api/v1/checkpoints/search/) take bodies up to this size instead.
+CHECKPOINT_MAX_BODY_BYTES = env_int("CHECKPOINT_MAX_BODY_BYTES", 16 * 1024 * 1024)
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
 # A claim still in_progress after this many seconds belongs to a request that died (its worker
 # killed or crashed) and is taken over by a retry. It must exceed the longest a request can run:

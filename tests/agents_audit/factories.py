@@ -5,6 +5,10 @@ import factory
 from agents_audit.models import (
     AgentExecution,
     Artifact,
+    Checkpoint,
+    CheckpointBlob,
+    CheckpointThread,
+    CheckpointWrite,
     ExecutionLog,
     Job,
     LLMRoundTableResult,
@@ -108,3 +112,66 @@ class JobFactory(factory.django.DjangoModelFactory[Job]):
     task = factory.SubFactory(TaskFactory)
     job_type = "deploy"
     payload = factory.LazyFunction(lambda: {"service": "web"})
+
+
+class CheckpointThreadFactory(factory.django.DjangoModelFactory[CheckpointThread]):
+    """An agent's LangGraph thread."""
+
+    class Meta:
+        model = CheckpointThread
+
+    thread_id = factory.Sequence(lambda n: f"lg-thread-{n:06d}")
+    owner = factory.SubFactory(AgentUserFactory)
+
+
+def checkpoint_id(n: int) -> str:
+    """Ids that sort like LangGraph's (uuid6: time-ordered): a larger ``n`` is newer."""
+    return f"1ef00000-0000-6000-8000-{n:012d}"
+
+
+class CheckpointFactory(factory.django.DjangoModelFactory[Checkpoint]):
+    """A checkpoint of the root namespace; ``checkpoint`` names its id and no channels."""
+
+    class Meta:
+        model = Checkpoint
+
+    thread = factory.SubFactory(CheckpointThreadFactory)
+    checkpoint_ns = ""
+    checkpoint_id = factory.Sequence(checkpoint_id)
+    checkpoint = factory.LazyAttribute(
+        lambda o: {
+            "v": 4,
+            "id": o.checkpoint_id,
+            "ts": "2024-06-01T00:00:00+00:00",
+            "channel_versions": {},
+            "versions_seen": {},
+        }
+    )
+    metadata = factory.LazyFunction(lambda: {"source": "loop", "step": 1})
+
+
+class CheckpointBlobFactory(factory.django.DjangoModelFactory[CheckpointBlob]):
+    class Meta:
+        model = CheckpointBlob
+
+    thread = factory.SubFactory(CheckpointThreadFactory)
+    checkpoint_ns = ""
+    channel = "messages"
+    version = factory.Sequence(str)
+    type = "msgpack"
+    blob = b"\x93\x01\x02\x03"
+
+
+class CheckpointWriteFactory(factory.django.DjangoModelFactory[CheckpointWrite]):
+    class Meta:
+        model = CheckpointWrite
+
+    thread = factory.SubFactory(CheckpointThreadFactory)
+    checkpoint_ns = ""
+    checkpoint_id = factory.Sequence(checkpoint_id)
+    task_id = "task-1"
+    task_path = ""
+    idx = factory.Sequence(int)
+    channel = "messages"
+    type = "msgpack"
+    blob = b"\x01"

@@ -134,6 +134,29 @@ ACCEPTED = [
     ),
     Accepted(
         POSITIVE_DATA_REJECTED,
+        re.compile(r"POST /api/v1/(threads/\{thread_id\}/)?checkpoints/search/"),
+        _code("invalid_cursor"),
+        "A checkpoint search's `cursor` is opaque too: only a `next_cursor` the server sent is "
+        "valid, and the schema can only say `string`. Any other string is a 400 "
+        "`invalid_cursor`.",
+    ),
+    Accepted(
+        POSITIVE_DATA_REJECTED,
+        re.compile(r"POST /api/v1/threads/\{thread_id\}/copy/"),
+        lambda case, body: _only_codes(body, {"same_thread"}, under={"target_thread_id"}),
+        "A rule across the path and the body: a thread is not copied into itself (400 "
+        "`same_thread` under `target_thread_id`).",
+    ),
+    Accepted(
+        POSITIVE_DATA_REJECTED,
+        re.compile(r"POST /api/v1/threads/\{thread_id\}/writes/"),
+        _field_codes({"writes.*.idx": {"duplicate"}}),
+        "Each write of a call is one row keyed by its `idx`: an `idx` given twice is a 400 "
+        "`duplicate` under `writes.<index>.idx` (JSON Schema's `uniqueItems` compares whole "
+        "items, not one of their fields).",
+    ),
+    Accepted(
+        POSITIVE_DATA_REJECTED,
         re.compile(r"PATCH /api/v1/products/\{id\}/"),
         _code("version_mismatch"),
         "`If-Match` must name the product's current version, which is data, not schema: any "

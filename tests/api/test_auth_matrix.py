@@ -22,6 +22,8 @@ from commerce.models import UserAPIKey
 from commerce.services import api_key_create, api_key_revoke
 from tests.agents_audit.factories import (
     AgentExecutionFactory,
+    CheckpointFactory,
+    CheckpointThreadFactory,
     LLMRoundTableResultFactory,
     ProjectFactory,
     ToolExecutionFactory,
@@ -124,6 +126,19 @@ MATRIX = {
     ("get", "/api/v1/jobs/stats/"): [*A, 403, 403, 403, 200, 200],
     ("post", "/api/v1/job-types/deploy/pause/"): [*A, 403, 403, 403, 200, 200],
     ("delete", "/api/v1/job-types/deploy/pause/"): [*A, 403, 403, 403, 200, 200],
+    # LangGraph checkpoints: an agent reads and writes its own threads (another's is a 404);
+    # staff read every thread but write only their own (403); bulk calls skip others' threads.
+    ("get", "/api/v1/threads/"): [*A, 403, 200, 200, 200, 200],
+    ("get", "/api/v1/threads/{thread}/"): [*A, 403, 200, 404, 200, 200],
+    ("delete", "/api/v1/threads/{thread}/"): [*A, 403, 204, 404, 403, 403],
+    ("post", "/api/v1/threads/{thread}/checkpoints/"): [*A, 403, 201, 404, 403, 403],
+    ("post", "/api/v1/threads/{thread}/writes/"): [*A, 403, 200, 404, 403, 403],
+    ("get", "/api/v1/threads/{thread}/checkpoint/"): [*A, 403, 200, 404, 200, 200],
+    ("post", "/api/v1/threads/{thread}/checkpoints/search/"): [*A, 403, 200, 404, 200, 200],
+    ("post", "/api/v1/threads/{thread}/copy/"): [*A, 403, 200, 404, 200, 200],
+    ("post", "/api/v1/checkpoints/search/"): [*A, 403, 200, 200, 200, 200],
+    ("post", "/api/v1/threads/prune/"): [*A, 403, 200, 200, 200, 200],
+    ("post", "/api/v1/threads/delete-for-runs/"): [*A, 403, 200, 200, 200, 200],
     # Post-mortem reports: operators and admins.
     ("get", "/api/v1/reports/"): [*A, 403, 403, 403, 200, 200],
     **{
@@ -188,6 +203,20 @@ BODIES = {
         "lease_token": "7a1e4a52-1f35-4f0e-9a51-7f7c2a0b9e11",
         "error": "x",
     },
+    "/api/v1/threads/{thread}/checkpoints/": {
+        "checkpoint": {"id": "1ef-new", "channel_versions": {"a": 1}},
+        "blobs": [{"channel": "a", "version": 1, "type": "json", "data": "MQ=="}],
+    },
+    "/api/v1/threads/{thread}/writes/": {
+        "checkpoint_id": "1ef-new",
+        "task_id": "task-1",
+        "writes": [{"idx": 0, "channel": "a", "type": "json", "data": "Mg=="}],
+    },
+    "/api/v1/threads/{thread}/checkpoints/search/": {},
+    "/api/v1/checkpoints/search/": {"limit": 5},
+    "/api/v1/threads/{thread}/copy/": {"target_thread_id": "copy-target"},
+    "/api/v1/threads/prune/": {"thread_ids": ["matrix-thread"], "strategy": "keep_latest"},
+    "/api/v1/threads/delete-for-runs/": {"run_ids": ["run-1"]},
 }
 
 
@@ -250,6 +279,9 @@ def world():
             task=task_create(request_text="Back up", created_by=a), by=users["operator"]
         ),
     }
+    objects["thread"] = CheckpointFactory.create(
+        thread=CheckpointThreadFactory.create(thread_id="matrix-thread", owner=a)
+    ).thread
     # its first job, queued by the approval
     objects["job"] = Job.objects.get(task=objects["approved"])
     objects["executing"] = task_start(

@@ -55,8 +55,13 @@ def test_every_operation_documents_its_error_statuses(schema):
                 assert {"400", "409", "413", "422"} <= codes, (method, path)
                 names = {p["name"] for p in operation.get("parameters", [])}
                 # A job claim takes no key: a lost claim's job returns when its lease expires.
-                # A search is a read.
-                unkeyed = {"/api/v1/jobs/claim/", "/api/v1/search/"}
+                # A search is a read, also a search of checkpoints.
+                unkeyed = {
+                    "/api/v1/jobs/claim/",
+                    "/api/v1/search/",
+                    "/api/v1/checkpoints/search/",
+                    "/api/v1/threads/{thread_id}/checkpoints/search/",
+                }
                 assert ("Idempotency-Key" in names) == (path not in unkeyed), path
             error = operation["responses"]["401"]["content"]["application/json"]["schema"]
             assert error == {"$ref": "#/components/schemas/Error"}
