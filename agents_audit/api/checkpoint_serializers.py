@@ -108,6 +108,11 @@ class Base64Field(StrictCharField):
         kwargs.setdefault("allow_blank", True)
         super().__init__(**kwargs)
 
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        # CharField answers a blank string itself, without to_internal_value: no bytes is bytes.
+        value = super().run_validation(data)
+        return b"" if value == "" else value
+
     def to_internal_value(self, data: Any) -> bytes:  # type: ignore[override]
         text = super().to_internal_value(data)
         try:

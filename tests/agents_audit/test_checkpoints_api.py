@@ -243,3 +243,41 @@ def test_deleting_a_thread_takes_its_checkpoints_blobs_and_writes(agent_client):
 
     assert rows() == {"threads": 1, "checkpoints": 1, "blobs": 1, "writes": 0}
     assert agent_client.delete(thread_url("t-1")).status_code == 404
+
+
+def test_empty_values_and_writes_are_bytes_like_any_other(agent_client):
+    # LangGraph's serializer writes some values as no bytes at all (base64 "").
+    body = checkpoint_body(1)
+    body["checkpoint"]["channel_versions"] = {"empty": 1, "full": 1}
+    body["blobs"] = [
+        {"channel": "empty", "version": 1, "type": "null", "data": ""},
+        {"channel": "full", "version": 1, "type": "msgpack", "data": b64(b"\x01")},
+    ]
+    assert (
+        agent_client.post(thread_url("t", "checkpoints/"), body, format="json").status_code == 201
+    )
+    written = agent_client.post(
+        thread_url("t", "writes/"),
+        {
+            "checkpoint_id": checkpoint_id(1),
+            "task_id": "task-1",
+            "writes": [
+                {"idx": 0, "channel": "a", "type": "null", "data": ""},
+                {"idx": 1, "channel": "b", "type": "msgpack", "data": b64(b"\x02")},
+            ],
+        },
+        format="json",
+    )
+    assert written.status_code == 200
+
+    got = get_tuple(agent_client, "t").json()
+
+    assert [(v["channel"], v["type"], v["data"]) for v in got["channel_values"]] == [
+        ("empty", "null", ""),
+        ("full", "msgpack", b64(b"\x01")),
+    ]
+    assert [(w["channel"], w["data"]) for w in got["pending_writes"]] == [
+        ("a", ""),
+        ("b", b64(b"\x02")),
+    ]
+    assert bytes(CheckpointBlob.objects.get(channel="empty").blob) == b""
