@@ -14,6 +14,7 @@ from tests.agents_audit.checkpoint_api import (
     put,
     put_writes,
     rows,
+    search,
     thread_url,
 )
 from tests.agents_audit.factories import TaskFactory, checkpoint_id
@@ -243,3 +244,28 @@ def test_deleting_a_thread_takes_its_checkpoints_blobs_and_writes(agent_client):
 
     assert rows() == {"threads": 1, "checkpoints": 1, "blobs": 1, "writes": 0}
     assert agent_client.delete(thread_url("t-1")).status_code == 404
+
+
+@pytest.mark.parametrize("size", [2, 30])
+def test_reads_run_one_statement_whatever_the_values_writes_and_page(
+    agent_client, size, django_assert_num_queries
+):
+    channels = {f"c{i}": bytes([i]) for i in range(size)}
+    for n in range(1, size + 1):
+        put(agent_client, "t-1", n, channels=channels if n == size else None)
+    put_writes(agent_client, "t-1", size, [(i, "c0", b"w") for i in range(size)])
+
+    # the API key with its user, then the tuple (values and writes in the same statement)
+    with django_assert_num_queries(2):
+        latest = get_tuple(agent_client, "t-1").json()
+    assert (len(latest["channel_values"]), len(latest["pending_writes"])) == (size, size)
+    with django_assert_num_queries(4):  # and the savepoints of the POST's transaction
+        page = search(agent_client, "t-1", limit=100).json()
+    assert len(page["results"]) == size
+
+
+def test_a_put_runs_a_constant_number_of_statements(agent_client, django_assert_num_queries):
+    channels = {f"c{i}": b"v" for i in range(20)}
+    # key; claim, lock; blobs; checkpoint; savepoints of the view's and the service's atomic
+    with django_assert_num_queries(9):
+        put(agent_client, "t-1", 1, channels=channels)
