@@ -235,6 +235,14 @@ def test_thread_list_pages_with_a_cursor(agent_client):
     assert len(seen) == 5
 
 
+@pytest.mark.parametrize("key", ["\\ud800", "a\\u0000", ""])
+def test_a_forged_thread_list_cursor_is_a_400(agent_client, key):
+    payload = f'["2024-06-01T00:00:00+00:00", "{key}", "n"]'
+    cursor = base64.urlsafe_b64encode(payload.encode()).decode()
+    response = agent_client.get("/api/v1/threads/", {"cursor": cursor})
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_cursor")
+
+
 def test_deleting_a_thread_takes_its_checkpoints_blobs_and_writes(agent_client):
     put(agent_client, "t-1", 1, channels={"a": b"x"})
     put_writes(agent_client, "t-1", 1, [(0, "a", b"w")])
