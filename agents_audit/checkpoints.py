@@ -109,7 +109,7 @@ class Position:
 def encode_cursor(position: Position) -> str:
     parts = [position.checkpoint_id, position.thread_id, position.checkpoint_ns]
     payload = json.dumps(parts, ensure_ascii=False)
-    return base64.urlsafe_b64encode(payload.encode("utf-8", "surrogatepass")).decode("ascii")
+    return base64.urlsafe_b64encode(payload.encode()).decode("ascii")
 
 
 # A cursor holds three ids: base64 of their JSON (at most 6 bytes a character: a "\u001f").
@@ -132,6 +132,8 @@ def decode_cursor(raw: str) -> Position | None:
             or "\x00" in checkpoint_id + thread_id + checkpoint_ns
         ):
             raise ValueError(parts)
+        # JSON escapes can spell lone surrogates, which no database text holds.
+        (checkpoint_id + thread_id + checkpoint_ns).encode("utf-8")
     except (ValueError, TypeError, UnicodeError, RecursionError, binascii.Error):
         return None
     return Position(checkpoint_id, thread_id, checkpoint_ns)

@@ -78,6 +78,7 @@ class ThreadPagination(KeysetPagination):
     def parse_key(self, raw: str) -> str:
         if not 1 <= len(raw) <= s.ID_MAX_LENGTH or "\x00" in raw:
             raise ValueError(raw)
+        raw.encode("utf-8")  # a lone surrogate (JSON can spell one) is a UnicodeError
         return raw
 
 

@@ -14,6 +14,7 @@ from tests.agents_audit.checkpoint_api import (
     put,
     put_writes,
     rows,
+    search,
     thread_url,
 )
 from tests.agents_audit.factories import TaskFactory, checkpoint_id
@@ -234,6 +235,14 @@ def test_thread_list_pages_with_a_cursor(agent_client):
     assert len(seen) == 5
 
 
+@pytest.mark.parametrize("key", ["\\ud800", "a\\u0000", ""])
+def test_a_forged_thread_list_cursor_is_a_400(agent_client, key):
+    payload = f'["2024-06-01T00:00:00+00:00", "{key}", "n"]'
+    cursor = base64.urlsafe_b64encode(payload.encode()).decode()
+    response = agent_client.get("/api/v1/threads/", {"cursor": cursor})
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_cursor")
+
+
 def test_deleting_a_thread_takes_its_checkpoints_blobs_and_writes(agent_client):
     put(agent_client, "t-1", 1, channels={"a": b"x"})
     put_writes(agent_client, "t-1", 1, [(0, "a", b"w")])
@@ -281,3 +290,28 @@ def test_empty_values_and_writes_are_bytes_like_any_other(agent_client):
         ("b", b64(b"\x02")),
     ]
     assert CheckpointBlob.objects.values_list("blob", flat=True).get(channel="empty") == b""
+
+
+@pytest.mark.parametrize("size", [2, 30])
+def test_reads_run_one_statement_whatever_the_values_writes_and_page(
+    agent_client, size, django_assert_num_queries
+):
+    channels = {f"c{i}": bytes([i]) for i in range(size)}
+    for n in range(1, size + 1):
+        put(agent_client, "t-1", n, channels=channels if n == size else None)
+    put_writes(agent_client, "t-1", size, [(i, "c0", b"w") for i in range(size)])
+
+    # the API key with its user, then the tuple (values and writes in the same statement)
+    with django_assert_num_queries(2):
+        latest = get_tuple(agent_client, "t-1").json()
+    assert (len(latest["channel_values"]), len(latest["pending_writes"])) == (size, size)
+    with django_assert_num_queries(4):  # and the savepoints of the POST's transaction
+        page = search(agent_client, "t-1", limit=100).json()
+    assert len(page["results"]) == size
+
+
+def test_a_put_runs_a_constant_number_of_statements(agent_client, django_assert_num_queries):
+    channels = {f"c{i}": b"v" for i in range(20)}
+    # key; claim, lock; blobs; checkpoint; savepoints of the view's and the service's atomic
+    with django_assert_num_queries(9):
+        put(agent_client, "t-1", 1, channels=channels)

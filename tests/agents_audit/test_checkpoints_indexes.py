@@ -17,9 +17,14 @@ from tests.agents_audit.factories import CheckpointFactory, checkpoint_id
 pytestmark = pytest.mark.django_db
 
 
-def plan(sql: str, params: Any) -> str:
+def plan(sql: str, params: Any, *, ordered: bool = False) -> str:
+    """The plan of a statement. ``ordered``: the rows must come in the index's order (a bitmap
+    scan and a sort are priced out, as on a table too big to sort)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        if ordered:
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
@@ -35,7 +40,7 @@ def thread(agent_a):
     return thread
 
 
-def search(viewer: Any, **kwargs: Any) -> str:
+def search(viewer: Any, *, ordered: bool = False, **kwargs: Any) -> str:
     arguments: dict[str, Any] = {
         "thread_id": None,
         "checkpoint_ns": None,
@@ -46,7 +51,7 @@ def search(viewer: Any, **kwargs: Any) -> str:
         "after": None,
         **kwargs,
     }
-    return plan(*reads.search_statement(viewer=viewer, **arguments))
+    return plan(*reads.search_statement(viewer=viewer, **arguments), ordered=ordered)
 
 
 @pytest.mark.parametrize("viewer", ["agent_a", "operator"])
@@ -55,7 +60,8 @@ def test_the_latest_checkpoint_is_an_index_scan_with_its_values_and_writes(threa
     found = plan(
         *reads.tuple_statement(
             thread_id=thread.pk, viewer=user, checkpoint_ns="", checkpoint_id=None
-        )
+        ),
+        ordered=True,
     )
     assert "Index Scan Backward using checkpoints_thread_ns_id_key" in found, found
     # the values' blobs and the pending writes by their keys
@@ -65,12 +71,14 @@ def test_the_latest_checkpoint_is_an_index_scan_with_its_values_and_writes(threa
 
 
 def test_a_namespace_newest_first_before_an_id_reads_the_unique_key_in_order(thread, agent_a):
-    found = search(agent_a, thread_id=thread.pk, checkpoint_ns="", before=checkpoint_id(10**6))
+    found = search(
+        agent_a, thread_id=thread.pk, checkpoint_ns="", before=checkpoint_id(10**6), ordered=True
+    )
     assert "Index Scan Backward using checkpoints_thread_ns_id_key" in found, found
 
 
 def test_every_namespace_newest_first_reads_the_thread_id_index(thread, agent_a):
-    found = search(agent_a, thread_id=thread.pk)
+    found = search(agent_a, thread_id=thread.pk, ordered=True)
     assert "checkpoints_thread_id_idx" in found, found
 
 
@@ -85,16 +93,17 @@ def test_a_runs_checkpoints_are_found_by_the_run_id_index(thread, agent_a):
 
 
 @pytest.mark.parametrize(
-    ("table", "index"),
+    ("table", "indexes"),
     [
         # the primary key, or Django's varchar_pattern_ops twin of it (the same under C)
-        ("checkpoint_threads", "Index Scan using checkpoint_threads_"),
-        ("checkpoints", "checkpoints_thread_ns_id_key"),
-        ("checkpoint_blobs", "checkpoint_blobs_thread_ns_channel_version_key"),
-        ("checkpoint_writes", "checkpoint_writes_thread_ns_id_task_idx_key"),
+        ("checkpoint_threads", ["Index Scan using checkpoint_threads_"]),
+        # either index that leads with thread_id serves it; the planner picks by its estimates
+        ("checkpoints", ["checkpoints_thread_ns_id_key", "checkpoints_thread_id_idx"]),
+        ("checkpoint_blobs", ["checkpoint_blobs_thread_ns_channel_version_key"]),
+        ("checkpoint_writes", ["checkpoint_writes_thread_ns_id_task_idx_key"]),
     ],
 )
-def test_deleting_a_thread_finds_its_rows_by_index(thread, table, index):
+def test_deleting_a_thread_finds_its_rows_by_index(thread, table, indexes):
     # The cascade deletes each table's rows of the thread as this statement does.
     found = plan(f"DELETE FROM {table} WHERE thread_id = %s", [thread.pk])
-    assert index in found, found
+    assert any(index in found for index in indexes), found

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from tests.agents_audit.checkpoint_api import put, put_writes, search, search_ids, thread_url
@@ -134,3 +136,19 @@ def test_a_cursor_that_was_not_issued_is_a_400(agent_client, thread):
         ).status_code
         == 400
     )
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        '["\\ud800", "t-1", ""]',  # a lone surrogate, spelled as JSON spells it
+        '["a\\u0000", "t-1", ""]',
+        '["a", "t-1"]',
+        '{"a": 1}',
+        '["' + "x" * 300 + '", "t-1", ""]',
+    ],
+)
+def test_a_forged_cursor_is_a_400_never_a_500(agent_client, thread, parts):
+    forged = base64.urlsafe_b64encode(parts.encode()).decode()
+    response = search(agent_client, thread, cursor=forged)
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_cursor")
