@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -95,3 +96,15 @@ def _stop_job_wakeup_listener(django_db_setup: None, django_db_blocker: Any) -> 
 
     with django_db_blocker.unblock():
         wakeups.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server: Any) -> Any:
+    """pytest-django's live server (a thread of this process), answering without Nagle's delay.
+
+    Django's test server writes a response's status line, headers and body separately; with
+    Nagle's algorithm on, the later writes wait for the client's delayed ACK (40 ms on Linux), so
+    every request took about 55 ms instead of 6. Accepted sockets inherit TCP_NODELAY from the
+    listening one."""
+    live_server.thread.httpd.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return live_server

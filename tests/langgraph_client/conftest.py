@@ -4,8 +4,7 @@ server and agents' keys for the tests that talk to a real devskyy."""
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -81,23 +80,11 @@ def make_saver(waits: Waits) -> Callable[..., DevskyyCheckpointSaver]:
 
 
 @pytest.fixture
-def live_url(live_server: Any, transactional_db: None) -> Iterator[str]:
-    """pytest-django's live server (a thread of this process), by its address, answering without
-    Nagle's delay while the test runs.
-
-    Django's test server sends a response's status line, its headers and its body in separate
-    writes; with Nagle's algorithm on, the later writes wait for the client's delayed ACK (40 ms
-    on Linux), and every request took about 55 ms instead of 6. Accepted sockets inherit
-    TCP_NODELAY from the listening one; it is restored after the test, for the suite's other
-    users of the session's live server.
-    """
-    listening = live_server.thread.httpd.socket
+def live_url(live_server: Any, transactional_db: None) -> str:
+    """pytest-django's live server (a thread of this process, answering without Nagle's delay:
+    see tests/conftest.py), by its address."""
     host, port = live_server.thread.httpd.server_address[:2]
-    listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
+    return f"http://{host}:{port}"
 
 
 @pytest.fixture
