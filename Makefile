@@ -17,11 +17,11 @@ TORCH ?= torch==2.13.0
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/langgraph/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "devskyy needs Python 3.11+; set PYTHON=python3.11 or newer")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,embeddings]' '$(TORCH)'
+	$(PY) -m pip install --quiet -e '.[dev,embeddings]' -e ./clients/langgraph '$(TORCH)'
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
