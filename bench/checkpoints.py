@@ -503,33 +503,58 @@ TARGETS = {
 VERDICT_LEGS = ("put", "get_tuple")  # the issue's target; put_writes is reported beside them
 
 
-def run_target(
-    target: str,
-    savers: Sequence[BaseCheckpointSaver[Any]],
-    args: argparse.Namespace,
-    meter: CpuMeter,
-    pool: ConnectionPool[Any] | None,
-) -> dict[str, Any]:
-    """The three legs for one target, each bench thread on a LangGraph thread of its own:
-    ``savers`` has one saver per bench thread (the same one when shared)."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    conversations = [
-        Conversation(saver, f"bench-{target}-{stamp}-{n}") for n, saver in enumerate(savers)
-    ]
-    results: dict[str, Any] = {}
-    for leg, operation in LEGS:
+@dataclass
+class Target:
+    """One way to store checkpoints, with the LangGraph threads its bench threads write."""
+
+    name: str
+    conversations: list[Conversation]
+    meter: CpuMeter
+    pool: ConnectionPool[Any] | None  # the direct database's; None: devskyy's
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        savers: Sequence[BaseCheckpointSaver[Any]],
+        meter: CpuMeter,
+        pool: ConnectionPool[Any] | None = None,
+    ) -> Target:
+        """``savers``: one per bench thread (the same one when shared)."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        conversations = [
+            Conversation(saver, f"bench-{name}-{stamp}-{n}") for n, saver in enumerate(savers)
+        ]
+        return cls(name, conversations, meter, pool)
+
+    def run(
+        self, leg: str, operation: Callable[[Conversation], Operation], args: argparse.Namespace
+    ) -> dict[str, Any]:
         if leg == "get_tuple":
-            for conversation in conversations:
+            for conversation in self.conversations:
                 add_pending_writes(conversation)
-            analyze(pool)
-        results[leg] = result = run_leg(
-            [operation(conversation) for conversation in conversations],
+            analyze(self.pool)
+        result = run_leg(
+            [operation(conversation) for conversation in self.conversations],
             args.warmup,
             args.seconds,
-            meter,
+            self.meter,
         )
-        print(f"  {TARGETS[target]} {leg}: {result['ops_per_s']:.1f}/s", flush=True)
-    results["checkpoints_per_thread"] = [conversation.step + 1 for conversation in conversations]
+        print(f"  {TARGETS[self.name]} {leg}: {result['ops_per_s']:.1f}/s", flush=True)
+        return result
+
+
+def run_legs(targets: Sequence[Target], args: argparse.Namespace) -> dict[str, Any]:
+    """Each leg for every target in turn (direct and API measured minutes apart would compare
+    two different loads of a busy machine), put first: get_tuple reads what the puts wrote."""
+    results: dict[str, Any] = {target.name: {} for target in targets}
+    for leg, operation in LEGS:
+        for target in targets:
+            results[target.name][leg] = target.run(leg, operation, args)
+    for target in targets:
+        results[target.name]["checkpoints_per_thread"] = [
+            conversation.step + 1 for conversation in target.conversations
+        ]
     return results
 
 
@@ -600,19 +625,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     api_database = connection.settings_dict["NAME"]
     with gunicorn(args.gunicorn_workers, args.gunicorn_threads) as (url, gunicorn_pid):
         pool = direct_pool(args.threads)
+        saver = DevskyyCheckpointSaver(base_url=url, api_key=key)
         try:
-            meter = CpuMeter([DIRECT_DATABASE])
+            direct_meter = CpuMeter([DIRECT_DATABASE])
             shared = PostgresSaver(pool)
-            results["direct"] = run_target("direct", [shared] * args.threads, args, meter, pool)
             own = [PostgresSaver(pool) for _ in range(args.threads)]
-            results["direct_saver_per_thread"] = run_target(
-                "direct_saver_per_thread", own, args, meter, pool
-            )
+            targets = [
+                Target.of("direct", [shared] * args.threads, direct_meter, pool),
+                Target.of("direct_saver_per_thread", own, direct_meter, pool),
+                Target.of("api", [saver] * args.threads, CpuMeter([api_database], gunicorn_pid)),
+            ]
+            results.update(run_legs(targets, args))
         finally:
+            saver.close()
             pool.close()
-        meter = CpuMeter([api_database], gunicorn_pid)
-        with DevskyyCheckpointSaver(base_url=url, api_key=key) as saver:
-            results["api"] = run_target("api", [saver] * args.threads, args, meter, None)
     results["load_average_after"] = os.getloadavg()
 
     table(results)
