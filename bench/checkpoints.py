@@ -10,10 +10,11 @@ one saver shared by all of them (a saver is meant to be shared), each call timed
 
 1. direct: ``langgraph.checkpoint.postgres.PostgresSaver`` over a psycopg ``ConnectionPool``
    (one connection per thread; autocommit, ``prepare_threshold=0``, as its documentation sets
-   them), after ``setup()``, on database ``devskyy_bench_checkpoints_direct`` (its tables have
-   the names of devskyy's, so not devskyy's database). That saver holds a lock around every
-   call, pool or not, so its threads take turns; for reference the same again with one saver
-   per thread over the same pool (no lock shared): what direct access can do unserialized;
+   them), after ``setup()``, on database ``<devskyy's>_direct``, so
+   ``devskyy_bench_checkpoints_direct`` (its tables have the names of devskyy's). That saver
+   holds a lock around every call, pool or not, so its threads take turns; for reference the
+   same again with one saver per thread over the same pool (no lock shared): what direct
+   access can do unserialized;
 2. the API: ``devskyy_langgraph.DevskyyCheckpointSaver`` (sync, this tree's clients/langgraph)
    with an agent's API key, against gunicorn with gunicorn.conf.py and production settings on
    database ``devskyy_bench_checkpoints`` (``--gunicorn-workers`` processes of
@@ -41,8 +42,8 @@ Reported per leg: calls per second (all threads), p50/p99 latency of one call, a
 time per call of this process (the client), of the gunicorn workers and of the PostgreSQL
 client backends serving the leg (read from /proc; the backends only on the embedded server),
 which on a small machine says where the time goes. The verdict: the API within 3x of direct access
-(the shared saver) for put and for get_tuple; exit status 1 otherwise. Results are printed and
-written to .devskyy/bench/checkpoints-<UTC stamp>.json.
+(the shared saver) for put and for get_tuple; exit status 1 otherwise, 2 when a saver answered
+a call wrongly. Results are printed and written to .devskyy/bench/checkpoints-<UTC stamp>.json.
 """
 
 from __future__ import annotations
@@ -98,7 +99,6 @@ from devskyy_langgraph import DevskyyCheckpointSaver  # noqa: E402
 logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
 
 RESULTS = ROOT / ".devskyy" / "bench"
-DIRECT_DATABASE = "devskyy_bench_checkpoints_direct"
 AGENT = "bench-checkpoints-agent"
 TARGET_RATIO = 3.0  # the API within 3x of direct access
 MESSAGES = 10  # the messages a checkpoint holds
@@ -111,12 +111,13 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def message(step: int, n: int) -> dict[str, Any]:
-    kind = "human" if n % 2 == 0 else "ai"
+    """Message ``n`` of a step: the human's and the AI's (with a tool call) in turn."""
+    kind = "human" if (step + n) % 2 == 0 else "ai"
     return {
         "type": kind,
         "id": f"msg-{step}-{n}",
         "content": f"Message {n} of step {step}: the order ships on Tuesday, tracking to follow.",
-        "tool_calls": [] if kind == "human" else [{"name": "lookup_order", "args": {"n": n}}],
+        "tool_calls": [] if kind == "human" else [{"name": "lookup_order", "args": {"n": step}}],
     }
 
 
@@ -142,7 +143,7 @@ class Conversation:
     def next_put(self) -> tuple[RunnableConfig, Checkpoint, CheckpointMetadata, ChannelVersions]:
         """The arguments of the next step's ``put``: its parent is the latest checkpoint."""
         step = self.step + 1
-        self.messages = [*self.messages, message(step, len(self.messages))][-MESSAGES:]
+        self.messages = [*self.messages, message(step, 0)][-MESSAGES:]
         changed = ["messages", "counter"] + (["summary"] if step % 5 == 0 else [])
         new_versions = {
             channel: self.saver.get_next_version(self.versions.get(channel), None)
@@ -188,7 +189,7 @@ class Conversation:
         self.versions = dict(checkpoint["channel_versions"])
 
     def step_writes(self, n: int) -> list[tuple[str, Any]]:
-        return [("messages", [message(self.step + 1, n)]), ("counter", self.step + 1)]
+        return [("messages", [message(self.step + 1, n + 1)]), ("counter", self.step + 1)]
 
 
 class Mismatch(Exception):
@@ -439,11 +440,16 @@ def ensure_database(name: str) -> None:
             cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)).as_string())
 
 
+def direct_database() -> str:
+    """The direct saver's database, beside devskyy's on the same server."""
+    return f"{connection.settings_dict['NAME']}_direct"
+
+
 def direct_pool(size: int) -> ConnectionPool[Any]:
     """A pool on the direct saver's database, its tables set up and emptied."""
-    ensure_database(DIRECT_DATABASE)
+    ensure_database(direct_database())
     pool: ConnectionPool[Any] = ConnectionPool(
-        database_url(DIRECT_DATABASE),
+        database_url(direct_database()),
         min_size=size,
         max_size=size,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
@@ -627,7 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pool = direct_pool(args.threads)
         saver = DevskyyCheckpointSaver(base_url=url, api_key=key)
         try:
-            direct_meter = CpuMeter([DIRECT_DATABASE])
+            direct_meter = CpuMeter([direct_database()])
             shared = PostgresSaver(pool)
             own = [PostgresSaver(pool) for _ in range(args.threads)]
             targets = [
@@ -636,6 +642,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 Target.of("api", [saver] * args.threads, CpuMeter([api_database], gunicorn_pid)),
             ]
             results.update(run_legs(targets, args))
+        except Mismatch as error:
+            print(f"bench: {error}", file=sys.stderr)
+            return 2
         finally:
             saver.close()
             pool.close()
