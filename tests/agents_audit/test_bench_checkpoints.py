@@ -48,6 +48,7 @@ def test_the_checkpoint_benchmark_measures_every_leg_and_reports_its_verdict(
     )
 
     assert run.returncode in (0, 1), run.stdout + run.stderr
+    assert output.exists(), run.stdout + run.stderr  # 1 with no results: it crashed
     results = json.loads(output.read_text())
     assert results["threads"] == 2
     for target in ("direct", "direct_saver_per_thread", "api"):
