@@ -44,7 +44,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-bench: $(STAMP) ## Benchmarks: tool-executions vs the seed's FastAPI stack, the job queue, the knowledge base (~15 min; see bench/)
+bench: $(STAMP) ## Benchmarks: tool-executions vs the seed's FastAPI stack, the job queue, the knowledge base, LangGraph checkpoints (~17 min; see bench/)
 	bash bench/run.sh
 
 migrate: $(STAMP) ## Apply migrations

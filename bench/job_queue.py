@@ -32,13 +32,9 @@ import json
 import logging
 import multiprocessing
 import os
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +55,7 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
+from servers import start_gunicorn  # noqa: E402
 
 from agents_audit.models import Task  # noqa: E402
 from agents_audit.services import jobs as queue  # noqa: E402
@@ -128,16 +125,6 @@ def clear_runnable() -> None:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM jobs WHERE job_type = %s", [JOB_TYPE])
         cursor.execute("VACUUM ANALYZE jobs")
-
-
-def database_url() -> str:
-    settings = connection.settings_dict
-    host = urllib.parse.quote(settings["HOST"] or "", safe="")
-    user = urllib.parse.quote(settings["USER"] or "", safe="")
-    password = settings.get("PASSWORD") or ""
-    credentials = f"{user}:{urllib.parse.quote(password, safe='')}@" if password else f"{user}@"
-    port = f":{settings['PORT']}" if settings.get("PORT") else ""
-    return f"postgres://{credentials}{host}{port}/{settings['NAME']}"
 
 
 # --- workers (each in its own process) -------------------------------------------------------
@@ -221,52 +208,6 @@ def run_workers(target: Callable[..., None], workers: int, seconds: float, *extr
     for process in processes:
         process.join()
     return total / elapsed
-
-
-# --- the API server --------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_gunicorn(workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "DJANGO_SETTINGS_MODULE": "devskyy.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_hex(32),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "API_THROTTLE_RATE": "",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(workers),
-        "GUNICORN_LOG_LEVEL": "warning",
-    }
-    process = subprocess.Popen(  # noqa: S603 (our venv's gunicorn, fixed arguments)
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "devskyy.wsgi:application",
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit("bench: gunicorn did not start")
 
 
 # --- latency ---------------------------------------------------------------------------------

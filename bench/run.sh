@@ -9,7 +9,8 @@
 #
 # Knobs: PREFILL_ROWS, GUNICORN_WORKERS (3), GUNICORN_THREADS (1), BENCH_HARNESS (path of the
 # harness), and the harness's own (DURATION, REPS, SCENARIOS, ...: see its run_peer.sh);
-# QUEUE_BENCH_ARGS and KNOWLEDGE_BENCH_ARGS for the two benchmarks that follow it.
+# QUEUE_BENCH_ARGS, KNOWLEDGE_BENCH_ARGS and CHECKPOINT_BENCH_ARGS for the three benchmarks that
+# follow it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SRC="${BENCH_HARNESS:-$ROOT/../shared/bench}"
@@ -40,7 +41,7 @@ export TARGET2_READY_TIMEOUT="${TARGET2_READY_TIMEOUT:-600}"
 
 # The job queue: raw SKIP LOCKED SQL vs the services vs the API, depth, wake-up latency (~2 min;
 # its own database on devskyy's embedded PostgreSQL; knobs: see bench/job_queue.py --help).
-# Both benchmarks below run even if the first misses its target; the exit status says if any did.
+# The benchmarks below run even if one misses its target; the exit status says if any did.
 status=0
 "$ROOT/.venv/bin/python" "$ROOT/bench/job_queue.py" ${QUEUE_BENCH_ARGS:-} || status=$?
 
@@ -48,4 +49,10 @@ status=0
 # HNSW recall at 100,000 chunks (~5 min; loading the corpus, the first time, adds ~1; its own
 # database; knobs in KNOWLEDGE_BENCH_ARGS: see bench/knowledge_base.py --help).
 "$ROOT/.venv/bin/python" "$ROOT/bench/knowledge_base.py" ${KNOWLEDGE_BENCH_ARGS:-} || status=$?
+
+# LangGraph checkpoints: put, put_writes and get_tuple per second through devskyy's API
+# (DevskyyCheckpointSaver, 4 threads) next to langgraph-checkpoint-postgres on the same server
+# (~2 min; two databases of its own; knobs in CHECKPOINT_BENCH_ARGS: see
+# bench/checkpoints.py --help).
+"$ROOT/.venv/bin/python" "$ROOT/bench/checkpoints.py" ${CHECKPOINT_BENCH_ARGS:-} || status=$?
 exit "$status"
