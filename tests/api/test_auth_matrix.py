@@ -9,10 +9,12 @@ session, an operator, an admin. Objects used in detail routes belong to agent A.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -251,8 +253,21 @@ def client_for(caller: str, users: dict) -> APIClient:
     return key_client(users[caller])
 
 
-@pytest.fixture
-def world():
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[dict, dict]]:
+    """Made and committed once for the module: each test's own writes (its caller's key or
+    session, what its request changed) are rolled back after it, so every test meets the world
+    as made. Every table is emptied at the end, as a transactional test's teardown does."""
+    with django_db_blocker.unblock():
+        world = _make_world()
+    try:
+        yield world
+    finally:
+        with django_db_blocker.unblock():
+            call_command("flush", interactive=False, verbosity=0)
+
+
+def _make_world() -> tuple[dict, dict]:
     users = {
         "customer": UserFactory.create(role="customer"),
         "agent_a": UserFactory.create(role="agent"),
