@@ -95,6 +95,7 @@ class TaskCreateSerializer(StrictInputSerializer):
     thread_id = serializers.CharField(
         max_length=255,
         required=False,
+        trim_whitespace=False,  # the id as LangGraph has it: its thread is linked by equality
         help_text="Your agent framework's thread, unique across tasks; a fresh one is made "
         "when absent.",
     )

@@ -14,7 +14,9 @@ hold it ``FOR SHARE`` (taken after the insert-if-missing; puts to one thread go 
 delete, prune, delete for runs and a copy's target hold it ``FOR UPDATE`` (they wait for the puts
 in flight, and puts wait for them); a copy holds its source ``FOR SHARE``. A call that locks
 several thread rows locks them in ``thread_id`` order, so two copies in opposite directions, or
-two prunes of overlapping lists, queue instead of deadlocking.
+two prunes of overlapping lists, queue instead of deadlocking. Creating a thread and creating a
+task (``task_create``) take a transaction lock on the thread id (``lock_thread_id``) before
+reading the other's table, so a thread and another user's task never take one id at once.
 
 Statements are raw SQL with parameters, the official saver's upserts (``ON CONFLICT``): a put
 retried is one row, blobs are written once per (channel, version), and writes of special
@@ -94,6 +96,10 @@ OTHER_USERS_TASK_SQL = (
     "SELECT EXISTS (SELECT 1 FROM tasks WHERE thread_id = %s AND created_by_id IS DISTINCT FROM %s)"
 )
 
+# Who takes a thread id first, a new thread or a new task: the two rows live in different
+# tables, so neither insert waits for the other's; this lock on the id makes them queue.
+THREAD_ID_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('checkpoint_thread:' || %s, 0))"
+
 LockMode = Literal["SHARE", "UPDATE"]
 
 
@@ -111,11 +117,27 @@ def _lock(cursor: CursorWrapper, thread_id: str, mode: LockMode) -> tuple[bool, 
     return (False, None) if row is None else (True, row[0])
 
 
+def lock_thread_id(thread_id: str) -> None:
+    """Hold the lock on a thread id until the transaction ends. Creating a thread and creating
+    a task with that ``thread_id`` both take it, each before checking the other's table, so
+    neither commits unseen by the other (``task_create`` refuses a thread id taken by another
+    user's thread; a new thread, the thread id of another user's task)."""
+    with connection.cursor() as cursor:
+        cursor.execute(THREAD_ID_LOCK_SQL, [thread_id])
+
+
 def _claim(cursor: CursorWrapper, *, thread_id: str, by: User, mode: LockMode) -> None:
     """Create the thread for ``by`` if nobody has it, lock its row and check ``by`` owns it.
     Call inside a transaction; the lock is held until it ends."""
     for _ in range(3):
         cursor.execute(CLAIM_THREAD_SQL, {"thread_id": thread_id, "owner_id": by.pk})
+        if cursor.rowcount:
+            # A new thread: a task of another user's, created meanwhile, may have committed
+            # since the insert's snapshot. Read the tasks again under the thread id's lock.
+            lock_thread_id(thread_id)
+            cursor.execute(OTHER_USERS_TASK_SQL, [thread_id, by.pk])
+            if cursor.fetchone()[0]:
+                _refuse_write(by)
         exists, owner_id = _lock(cursor, thread_id, mode)
         if exists:
             if owner_id != by.pk:

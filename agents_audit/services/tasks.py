@@ -31,6 +31,7 @@ from agents_audit import events
 from agents_audit.errors import TaskNotPending
 from agents_audit.events import NO_TRACE, Trace
 from agents_audit.models import CheckpointThread, Project, Task
+from agents_audit.services.checkpoints import lock_thread_id
 from agents_audit.services.jobs import job_enqueue
 from commerce.models import User
 from devskyy.errors import (
@@ -106,6 +107,7 @@ def task_create(
         estimated_resources=estimated_resources,
     )
     task.full_clean(exclude=["created_by", "approved_by", "project"])
+    lock_thread_id(task.thread_id)  # a thread being created meanwhile: wait for it, then see it
     _require_own_thread(task)
     task.save()
     task.refresh_from_db(fields=["status", "version", "created_at", "updated_at"])

@@ -239,3 +239,18 @@ def test_an_agent_files_a_task_for_its_own_running_thread(agent_client, agent_a)
     )
 
     assert response.status_code == 201
+
+
+def test_a_task_links_the_thread_id_as_sent_spaces_and_all(agent_client, agent_a):
+    # LangGraph takes a thread id as it is; so does the checkpoint API
+    thread = CheckpointThreadFactory.create(thread_id=" order 7 ", owner=agent_a)
+    run = a_run(thread, 1)
+
+    response = agent_client.post(
+        "/api/v1/tasks/", {"request_text": "Approve", "thread_id": " order 7 "}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert response.json()["thread_id"] == " order 7 "
+    timeline = agent_client.get(f"/api/v1/tasks/{response.json()['id']}/timeline/").json()
+    assert [c["checkpoint_id"] for c in timeline["checkpoints"]] == [run[0].checkpoint_id]

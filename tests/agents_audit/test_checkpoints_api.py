@@ -312,6 +312,10 @@ def test_reads_run_one_statement_whatever_the_values_writes_and_page(
 
 def test_a_put_runs_a_constant_number_of_statements(agent_client, django_assert_num_queries):
     channels = {f"c{i}": b"v" for i in range(20)}
-    # key; claim, lock; blobs; checkpoint; savepoints of the view's and the service's atomic
-    with django_assert_num_queries(9):
+    # key; claim (a new thread: and the thread id's lock, the tasks read again), lock; blobs;
+    # checkpoint; savepoints of the view's and the service's atomic
+    with django_assert_num_queries(11):
         put(agent_client, "t-1", 1, channels=channels)
+    # the thread exists: claim, lock
+    with django_assert_num_queries(9):
+        put(agent_client, "t-1", 2, channels=channels)

@@ -1,21 +1,29 @@
 """Checkpoint writes race safely, with real threads and PostgreSQL connections: concurrent puts
 of one checkpoint into a thread nobody has yet make one thread and one row (LangGraph retries),
-and a prune racing a put never takes a blob the new checkpoint names."""
+a prune racing a put never takes a blob the new checkpoint names, and a new thread and another
+agent's new task never take one thread id at once."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
 from agents_audit import checkpoints as reads
-from agents_audit.models import Checkpoint, CheckpointBlob, CheckpointThread
+from agents_audit.errors import ThreadNotFound
+from agents_audit.models import Checkpoint, CheckpointBlob, CheckpointThread, Task
 from agents_audit.services.checkpoints import (
     BlobInput,
     checkpoint_put,
     checkpoint_thread_delete,
     checkpoint_threads_prune,
 )
+from agents_audit.services.tasks import task_create
 from tests.agents_audit.factories import checkpoint_id
 from tests.commerce.factories import AgentUserFactory
 from tests.concurrency import run_concurrently
@@ -138,3 +146,81 @@ def test_a_put_racing_the_deletion_of_its_thread_lands_before_or_after_it(round_
     # deleted after the put (nothing left), or before it (the put made the thread anew)
     assert remaining in ([], [checkpoint_id(3)]), remaining
     assert CheckpointThread.objects.filter(thread_id=thread_id).count() == len(remaining)
+
+
+def _open_then_commit(write: Callable[[], Any], then: Callable[[], Any]) -> list[Any]:
+    """``write`` in a transaction left open while ``then`` runs in another connection, until
+    ``then`` is done or waits for a lock; then the transaction commits. Returns both results
+    (or the exceptions raised)."""
+    written, release = threading.Event(), threading.Event()
+    results: list[Any] = [None, None]
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                results[0] = write()
+                written.set()
+                release.wait(timeout=30)
+        except Exception as exc:
+            results[0] = exc
+        finally:
+            written.set()
+            connection.close()
+
+    def second() -> None:
+        try:
+            results[1] = then()
+        except Exception as exc:
+            results[1] = exc
+        finally:
+            connection.close()
+
+    opener = threading.Thread(target=first)
+    opener.start()
+    assert written.wait(timeout=30)
+    follower = threading.Thread(target=second)
+    follower.start()
+    while follower.is_alive():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted)")
+            if cursor.fetchone()[0]:
+                break
+        follower.join(timeout=0.01)
+    release.set()
+    opener.join(timeout=30)
+    follower.join(timeout=30)
+    assert not opener.is_alive(), "a call hung"
+    assert not follower.is_alive(), "a call hung"
+    return results
+
+
+def test_a_thread_cannot_take_the_id_of_a_task_being_created_by_another_agent():
+    agent_a, agent_b = AgentUserFactory.create(), AgentUserFactory.create()
+
+    task, put = _open_then_commit(
+        lambda: task_create(request_text="Ship it", created_by=agent_a, thread_id="shared"),
+        lambda: checkpoint_put(
+            thread_id="shared", by=agent_b, checkpoint=checkpoint(1, {}), metadata={}
+        ),
+    )
+
+    assert isinstance(task, Task), task
+    assert isinstance(put, ThreadNotFound), put
+    assert not CheckpointThread.objects.exists()
+    assert not Checkpoint.objects.exists()
+
+
+def test_a_task_cannot_take_the_id_of_a_thread_being_created_by_another_agent():
+    agent_a, agent_b = AgentUserFactory.create(), AgentUserFactory.create()
+
+    put, task = _open_then_commit(
+        lambda: checkpoint_put(
+            thread_id="shared", by=agent_b, checkpoint=checkpoint(1, {}), metadata={}
+        ),
+        lambda: task_create(request_text="Ship it", created_by=agent_a, thread_id="shared"),
+    )
+
+    assert put is True, put
+    assert isinstance(task, ValidationError), task
+    assert not Task.objects.exists()
+    assert CheckpointThread.objects.get().owner == agent_b
