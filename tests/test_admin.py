@@ -15,6 +15,8 @@ from agents_audit import events
 from agents_audit.models import (
     AgentExecution,
     Artifact,
+    Checkpoint,
+    CheckpointThread,
     Event,
     ExecutionLog,
     Job,
@@ -31,6 +33,8 @@ from knowledge.models import RAGDocument, Source
 from tests.agents_audit.factories import (
     AgentExecutionFactory,
     ArtifactFactory,
+    CheckpointFactory,
+    CheckpointThreadFactory,
     ExecutionLogFactory,
     JobFactory,
     LLMRoundTableResultFactory,
@@ -57,6 +61,8 @@ FACTORIES: dict[type[Model], Any] = {
     ExecutionLog: ExecutionLogFactory,
     Artifact: ArtifactFactory,
     Job: JobFactory,
+    CheckpointThread: CheckpointThreadFactory,
+    Checkpoint: CheckpointFactory,
 }
 
 
@@ -98,6 +104,8 @@ AUDIT_MODELS = [
     Artifact,
     Job,
     RAGDocument,  # chunks are written by ingestion (knowledge.services), like the audit rows
+    CheckpointThread,  # written by agents through the checkpoint API
+    Checkpoint,
 ]
 EDITABLE_MODELS = [
     User,
