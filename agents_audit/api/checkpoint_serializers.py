@@ -27,11 +27,14 @@ from devskyy.api.serializers import JSONObjectField, QueryParametersSerializer
 from devskyy.api.serializers import StrictInputSerializer as Strict
 from devskyy.json_codec import INT64_MAX, INT64_MIN
 
-# A thread id: 1 to 255 characters, no "/", no control characters (nor lone surrogates, which no
-# URL can carry); not "." or ".." (clients resolve them away in a URL) nor the names of the
-# threads endpoints' own routes. ECMA and Python read it alike.
+# A thread id: 1 to 255 characters, no "/", no control characters (C0, DEL, C1); not "." or ".."
+# (clients resolve them away in a URL) nor the names of the threads endpoints' own routes. ECMA
+# (with or without its `u` flag), Rust's regex (the JSON Schema validators) and Python read it
+# alike. Lone surrogates need no mention: the JSON parser refuses them before any field sees the
+# body, and a URL path cannot decode to one. Naming them would break the pattern for validators
+# that read text as Unicode scalar values, and for UTF-16 ones bar every astral character.
 RESERVED_THREAD_IDS = ("prune", "delete-for-runs")
-THREAD_ID_CHARACTERS = r"[^/\x00-\x1f\x7f-\x9f\ud800-\udfff]"
+THREAD_ID_CHARACTERS = r"[^/\x00-\x1f\x7f-\x9f]"
 THREAD_ID_PATTERN = (
     rf"^(?!(?:{'|'.join(RESERVED_THREAD_IDS)}|\.\.?)$){THREAD_ID_CHARACTERS}{{1,{ID_MAX_LENGTH}}}$"
 )

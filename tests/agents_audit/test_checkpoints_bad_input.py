@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jsonschema_rs
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from tests.agents_audit.checkpoint_api import (
     DELETE_FOR_RUNS,
@@ -230,3 +231,62 @@ def test_checkpoint_bodies_have_their_own_limit_and_a_413_names_it(agent_client)
         "status": "success",
     }
     assert agent_client.post("/api/v1/tool-executions/", tool, format="json").status_code == 413
+
+
+def thread_id_schemas(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every thread-id schema the OpenAPI document states, by where it stands."""
+    found: dict[str, dict[str, Any]] = {}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "thread_id" and parameter["in"] == "path":
+                    found[f"{method} {path} thread_id"] = parameter["schema"]
+    bodies = document["components"]["schemas"]
+    found["CopyRequest.target_thread_id"] = bodies["CopyRequest"]["properties"]["target_thread_id"]
+    found["PruneRequest.thread_ids[]"] = bodies["PruneRequest"]["properties"]["thread_ids"]["items"]
+    return found
+
+
+# One sample per side of each rule, C1 controls and astral characters included.
+THREAD_ID_SAMPLES = {
+    "t-1": True,
+    'user 42|ü?#%&=+\\ "x"': True,
+    "emoji \U0001f600 and CJK 漢字": True,
+    "x" * 255: True,
+    "...": True,
+    "prune-2": True,
+    "": False,
+    "x" * 256: False,
+    "a/b": False,
+    "a\u0005b": False,
+    "a\u007fb": False,
+    "\u009bcsi": False,
+    "a\u0085b": False,
+    ".": False,
+    "..": False,
+    "prune": False,
+    "delete-for-runs": False,
+}
+
+
+def test_the_openapi_document_states_the_servers_thread_id_rule_for_every_thread_id(
+    agent_client,
+):
+    """The schema is the contract clients validate against: its pattern must be one a JSON
+    Schema validator compiles (a Rust one here, as Schemathesis uses), and it must accept and
+    refuse exactly what the server does, in the path and in request bodies."""
+    document = Client().get("/api/schema/", {"format": "json"}).json()
+    schemas = thread_id_schemas(document)
+    assert len(schemas) > 2  # the path parameters were found too
+    for where, schema in schemas.items():
+        validator = jsonschema_rs.validator_for(schema)  # raises if the pattern is no regex
+        said = {sample: validator.is_valid(sample) for sample in THREAD_ID_SAMPLES}
+        assert said == THREAD_ID_SAMPLES, where
+
+    for sample, valid in THREAD_ID_SAMPLES.items():
+        response = agent_client.post(
+            thread_url("source", "copy/"), {"target_thread_id": sample}, format="json"
+        )
+        # valid: the body passes and the (missing) source thread is the answer
+        assert response.status_code == (404 if valid else 400), (sample, response.json())
+    assert rows() == EMPTY
