@@ -11,6 +11,11 @@ PORT ?= 8000
 # torch for the embeddings extra, pinned in the same pip command: the CPU build (a 183 MB wheel
 # where one lies on disk, as on our machines) rather than a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
+# `make test` runs the suite in this many processes (pytest-xdist), each on its own test database
+# (tests/xdist_scheduling.py says how they share it). Not more by default: one test holds 51
+# connections at once and the embedded PostgreSQL allows 100, and each process loads the
+# embedding model (up to 1.5 GB each). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 
 .PHONY: help install run test lint format migrate bench db-start db-stop db-status clean
 
@@ -31,9 +36,9 @@ run: $(STAMP) ## Start the embedded database, migrate, create a demo operator, s
 	$(PY) manage.py ensure_demo_operator --url http://$(HOST):$(PORT)/admin/
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP) lint ## Lint, check migrations, run the whole suite against real PostgreSQL
+test: $(STAMP) lint ## Lint, check migrations, run the whole suite against real PostgreSQL, in parallel
 	DJANGO_SETTINGS_MODULE=devskyy.settings.test $(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy
 	$(PY) -m ruff check .

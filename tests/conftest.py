@@ -86,6 +86,15 @@ def error_codes(body: dict[str, Any]) -> dict[str, list[str]]:
     }
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`pytest -n N` runs whole modules per worker, Schemathesis one role per worker (see
+    tests/xdist_scheduling.py)."""
+    from tests.xdist_scheduling import ModuleScheduling
+
+    return ModuleScheduling(config, log)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _stop_job_wakeup_listener(django_db_setup: None, django_db_blocker: Any) -> Any:
     """A waiting claim served in this process (live_server tests) starts this process's job

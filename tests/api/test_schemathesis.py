@@ -1,15 +1,17 @@
-"""The OpenAPI document is the contract: Schemathesis checks it against a live server.
+"""The OpenAPI document is the contract: Schemathesis checks it against the running app.
 
 For each role (agent, operator, admin) Schemathesis generates requests from the schema the app
 serves at ``/api/schema/`` (its examples, coverage and fuzzing phases: valid and invalid data),
-sends them over HTTP to a real server (pytest-django's ``live_server``) with that role's API key,
-and runs every check it has on the responses: no 5xx, only documented status codes and content
-types, bodies that match their schemas, schema-valid requests accepted, schema-violating ones
-refused, authentication not ignored, undocumented methods answered 405. A fixed seed makes the
-run reproducible; every role gets at least ``MIN_CASES_PER_ROLE`` cases.
+sends them with that role's API key to the app in this process through its WSGI transport (the
+whole Django stack from the first middleware on, without a socket; each request commits, as a
+server's would) and runs every check it has on the responses: no 5xx, only documented status
+codes and content types, bodies that match their schemas, schema-valid requests accepted,
+schema-violating ones refused, authentication not ignored, undocumented methods answered 405.
+A fixed seed makes the run reproducible; every role gets at least ``MIN_CASES_PER_ROLE`` cases,
+and every operation answers its caller with something other than 401.
 
 Schemathesis's stateful workflows (calls linked by the ids they return) are not run: Hypothesis's
-stateful engine replays choices whose enabled rules depend on what the live server returned,
+stateful engine replays choices whose enabled rules depend on what the server returned,
 and reports "inconsistent data generation" at random; the linked paths an agent takes are
 walked by tests/api/test_generated_client.py instead.
 
@@ -27,7 +29,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 from rest_framework.throttling import UserRateThrottle
@@ -52,7 +53,7 @@ ROLES = {"agent": AgentUserFactory, "operator": OperatorFactory, "admin": AdminF
 
 pytestmark = pytest.mark.slow
 
-# The schema as the app serves it; requests then go to the live server, not to this WSGI app.
+# The schema as the app serves it, and the app the requests go to (Schemathesis's WSGI transport).
 schema = schemathesis.openapi.from_wsgi(
     "/api/schema/",
     get_wsgi_application(),
@@ -88,31 +89,39 @@ def role(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="module")
-def tally(role: str) -> Iterator[Tally]:
+def tally(role: str, request: pytest.FixtureRequest) -> Iterator[Tally]:
     tally = Tally()
     yield tally
-    if tally.operations == OPERATIONS:  # the whole run for this role, not a -k selection
+    if request.session.shouldfail or request.session.shouldstop:
+        return  # the run stopped early (-x): not every case ran
+    selected = [
+        item
+        for item in request.session.items
+        if isinstance(item, pytest.Function)
+        and item.module is request.module
+        and item.callspec.params["role"] == role
+    ]
+    if len(selected) == len(OPERATIONS):  # the whole run for this role, not a -k selection
+        assert tally.operations == OPERATIONS, f"the cases as {role} were split between processes"
         assert tally.cases >= MIN_CASES_PER_ROLE, f"only {tally.cases} cases as {role}"
 
 
-@pytest.fixture(scope="module")
-def role_key(role: str, django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
-    """The role's caller and API key, and the "0" product, committed once per role; every
-    table is emptied after the role's run (as a transactional test's teardown does), not after
-    each of its operations: that flush was a third of this test's time."""
-    with django_db_blocker.unblock():
-        # "0" is the SKU Schemathesis tries first: with it, generated orders can succeed.
-        ProductFactory.create(sku="0", inventory_quantity=10**9)
-        user: User = ROLES[role].create()
-        _, key = api_key_create(user=user, name="schemathesis")
-        try:
-            yield key
-        finally:
-            call_command("flush", interactive=False, verbosity=0)
+@pytest.fixture
+def statuses(role: str) -> Iterator[set[int]]:
+    """The status codes an operation answered with: not only 401, or the key was not accepted
+    and the operation was never reached."""
+    statuses: set[int] = set()
+    yield statuses
+    assert statuses - {401}, f"every answer as {role} was 401: the caller's key did not work"
 
 
 @pytest.fixture
-def api_headers(role_key: str, monkeypatch: pytest.MonkeyPatch, settings: Any) -> dict[str, str]:
+def api_headers(
+    transactional_db: None, role: str, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> dict[str, str]:
+    """The role's caller and key, made for each operation: the requests commit (as a server's
+    would), and the database is emptied after each operation (``transactional_db``). Made once
+    per role instead, they went with that flush, and every later operation answered only 401."""
     # Thousands of requests a minute: the throttle would answer most of them with a 429.
     monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": None, "anon": None})
     # A job claim with wait_seconds would hold its case for up to 30 s when there is no job:
@@ -122,7 +131,11 @@ def api_headers(role_key: str, monkeypatch: pytest.MonkeyPatch, settings: Any) -
     # (tested with known answers in tests/knowledge) that is most of this test's time. Here a
     # fast stand-in gives deterministic unit vectors, so the vector and hybrid SQL still run.
     monkeypatch.setattr(embedder, "embed_texts", _hashed_unit_vectors)
-    return {"Authorization": f"Api-Key {role_key}"}
+    # "0" is the SKU Schemathesis tries first: with it, generated orders can succeed.
+    ProductFactory.create(sku="0", inventory_quantity=10**9)
+    user: User = ROLES[role].create()
+    _, key = api_key_create(user=user, name="schemathesis")
+    return {"Authorization": f"Api-Key {key}"}
 
 
 def _hashed_unit_vectors(texts: Any, *, model: Any = None, **kwargs: Any) -> list[list[float]]:
@@ -139,14 +152,19 @@ def _hashed_unit_vectors(texts: Any, *, model: Any = None, **kwargs: Any) -> lis
 @schema.parametrize()
 @settings(deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_the_server_keeps_the_contract_of_its_schema(
-    case: Any, role: str, tally: Tally, api_headers: dict[str, str], live_server: Any
+    case: Any,
+    role: str,
+    tally: Tally,
+    statuses: set[int],
+    api_headers: dict[str, str],
 ) -> None:
     tally.cases += 1
     tally.operations.add(f"{case.operation.method.upper()} {case.operation.path}")
     # Each case is a request of its own: a key Schemathesis used before (it likes "0") must not
     # turn it into a replay or a 422 `idempotency_key_reused`.
     IdempotencyRecord.objects.all().delete()
-    response = case.call(base_url=live_server.url, headers=api_headers)
+    response = case.call(headers=api_headers)
+    statuses.add(response.status_code)
     try:
         case.validate_response(response, headers=api_headers)
     except FailureGroup as group:
