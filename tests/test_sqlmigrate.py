@@ -18,6 +18,10 @@ import pytest
 from django.db import connection
 from psycopg import sql
 
+# On the test database: without a test that uses it, pytest-django would not create it, and the
+# reversals would be printed for the development database (empty: the run failed alone).
+pytestmark = pytest.mark.django_db
+
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_APPS = {"devskyy", "commerce", "agents_audit", "knowledge"}
 
@@ -51,7 +55,11 @@ def _admin_connection() -> psycopg.Connection[Any]:
     params["dbname"] = "postgres"
     params.pop("cursor_factory", None)
     params.pop("context", None)
-    return psycopg.connect(**params, autocommit=True)
+    admin = psycopg.connect(**params, autocommit=True)
+    # A DROP DATABASE waits for a checkpoint of the whole server: longer than the statement
+    # timeout of the test settings when the server is busy.
+    admin.execute("SET statement_timeout = 0")
+    return admin
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +98,7 @@ def report(empty_database) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def backwards_report() -> dict[str, dict[str, str]]:
+def backwards_report(django_db_setup: None) -> dict[str, dict[str, str]]:
     return sqlmigrate_all(connection.settings_dict["NAME"], "--backwards")
 
 
