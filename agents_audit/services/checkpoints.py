@@ -39,6 +39,7 @@ from django.db.backends.utils import CursorWrapper
 
 from agents_audit.errors import PruneUnsupported, ThreadNotFound
 from commerce.models import User
+from devskyy.db import prepared_cursor
 from devskyy.errors import FieldError, InvalidInput, NotPermitted
 from devskyy.json_codec import dumps
 
@@ -77,12 +78,13 @@ class WriteInput:
 # --- ownership and locks ---------------------------------------------------------------------
 
 # Create the thread for the caller unless it exists, or is the thread of another user's task.
+# (Casts: bound on the server, each parameter has one type wherever it stands.)
 CLAIM_THREAD_SQL = """
 INSERT INTO checkpoint_threads (thread_id, owner_id)
-SELECT %(thread_id)s, %(owner_id)s
+SELECT %(thread_id)s::varchar, %(owner_id)s::uuid
 WHERE NOT EXISTS (
     SELECT 1 FROM tasks
-    WHERE thread_id = %(thread_id)s AND created_by_id IS DISTINCT FROM %(owner_id)s
+    WHERE thread_id = %(thread_id)s::varchar AND created_by_id IS DISTINCT FROM %(owner_id)s::uuid
 )
 ON CONFLICT (thread_id) DO NOTHING
 """
@@ -259,7 +261,7 @@ def checkpoint_put(
     errors = checkpoint_errors(checkpoint)
     if errors:
         raise InvalidInput({"checkpoint": errors})
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         _claim(cursor, thread_id=thread_id, by=by, mode="SHARE")
         if blobs:
             cursor.execute(
@@ -337,7 +339,7 @@ def checkpoint_writes_put(
     if not writes:
         return 0
     upsert = all(write.idx < 0 for write in writes)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         _claim(cursor, thread_id=thread_id, by=by, mode="SHARE")
         cursor.execute(
             UPSERT_WRITES_SQL if upsert else INSERT_WRITES_SQL,
