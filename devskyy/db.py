@@ -66,3 +66,14 @@ def prepared_cursor() -> Iterator[CursorWrapper]:
     wrapped = wrap(inner)  # type: ignore[arg-type]
     with wrapped:
         yield wrapped
+
+
+@contextmanager
+def pipeline() -> Iterator[Any]:
+    """Statements run inside (on cursors of this connection) go to PostgreSQL together, in one
+    round trip, in psycopg's pipeline mode: ``sync()`` on the yielded pipeline, or reading a
+    result, waits for them. An error aborts the statements after it and is raised as Django's
+    (``django.db.DatabaseError``), by ``sync()`` or at the block's end."""
+    raw = prepared_connection()
+    with connection.wrap_database_errors, raw.pipeline() as sent_together:
+        yield sent_together
