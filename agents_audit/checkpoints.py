@@ -29,6 +29,7 @@ from agents_audit.models import Checkpoint, CheckpointThread, CheckpointWrite, T
 from agents_audit.services.checkpoints import ID_MAX_LENGTH, NAME_MAX_LENGTH
 from commerce.models import User
 from devskyy.api.sql_json import PG_DATETIME_FORMAT
+from devskyy.db import prepared_cursor
 from devskyy.json_codec import dumps
 
 SEARCH_MAX_LIMIT = 100
@@ -161,7 +162,7 @@ def checkpoint_tuple_get(
     sql, params = tuple_statement(
         thread_id=thread_id, viewer=viewer, checkpoint_ns=checkpoint_ns, checkpoint_id=checkpoint_id
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else str(row[0])
@@ -210,7 +211,7 @@ def checkpoint_search(
         limit=limit,
         after=after,
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     more = len(rows) > limit

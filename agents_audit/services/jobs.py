@@ -57,7 +57,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import psycopg
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from agents_audit import events
@@ -66,6 +65,7 @@ from agents_audit.events import NO_TRACE, Trace
 from agents_audit.models import Job, JobTypePause, Task
 from agents_audit.models.jobs import FINISHED_STATES, LIVE_STATES, RUNNABLE_STATES
 from commerce.models import User
+from devskyy.db import prepared_connection, prepared_statements_enabled
 from devskyy.errors import FieldError, InvalidInput, InvalidTransition, NotPermitted
 from devskyy.models import DatabaseNow
 
@@ -455,10 +455,6 @@ def _leased(job_id: int, lease_token: Any) -> Job:
     return job
 
 
-# psycopg's threshold for the connection, set when the queue first prepares on it: statements
-# run with ``prepare=True`` are prepared at once; Django's cursors bind on the client and are
-# never prepared whatever it is.
-PREPARE_THRESHOLD = 5
 _JOB_FIELDS = tuple(Job._meta.concrete_fields)
 _JOB_ATTNAMES = tuple(field.attname for field in _JOB_FIELDS)
 
@@ -484,14 +480,15 @@ def _execute(
     """Run ``sql`` and return its column names and rows, with ``before``/``after`` (statements
     without parameters, e.g. ``SET LOCAL``) in the same round trip.
 
-    ``prepared``: as a server-side prepared statement, unless ``JOB_QUEUE_PREPARED_STATEMENTS``
-    is off. Django binds parameters on the client and never prepares; for the queue's two hot
-    statements (claim and complete, once per job each) planning cost as much as running them.
+    ``prepared``: as a server-side prepared statement, unless ``DB_PREPARED_STATEMENTS`` is
+    off (``devskyy.db``). Django binds parameters on the client and never prepares; for the
+    queue's two hot statements (claim and complete, once per job each) planning cost as much as
+    running them.
     psycopg prepares the statement on the connection's first use of it (only cursors that bind
     on the server prepare; Django's own cursors never do), and its pipeline mode sends the
     statements around it in the same round trip (and, outside a transaction, the same implicit
     transaction)."""
-    if not (prepared and settings.JOB_QUEUE_PREPARED_STATEMENTS):
+    if not (prepared and prepared_statements_enabled()):
         text = "; ".join([*before, sql, *after])
         with connection.cursor() as cursor:
             cursor.execute(text, params)
@@ -499,10 +496,7 @@ def _execute(
                 pass  # the results of ``before``
             names = tuple(column.name for column in cursor.description or ())
             return names, cursor.fetchall()
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = PREPARE_THRESHOLD
+    raw = prepared_connection()
     if not connection.in_atomic_block:
         after = ()  # the implicit transaction ends with the statement, and its SET LOCALs
     with connection.wrap_database_errors, raw.pipeline() as pipeline:

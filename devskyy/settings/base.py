@@ -114,6 +114,10 @@ DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 30_000)
 DB_MIGRATE_LOCK_TIMEOUT_MS = env_int("DB_MIGRATE_LOCK_TIMEOUT_MS", 10_000)
 # The Retry-After (seconds) of the 503 answered while the database is unreachable or timing out.
 DB_UNAVAILABLE_RETRY_AFTER = env_int("DB_UNAVAILABLE_RETRY_AFTER", 5)
+# The hot statements (the job queue's claim and complete, checkpoint puts and reads) run as
+# server-side prepared statements (devskyy/db.py). Turn off behind a pooler that does not keep
+# them (PgBouncer before 1.21 in transaction mode).
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 
 
 def database_config() -> dict[str, Any]:
@@ -274,9 +278,6 @@ SPECTACULAR_SETTINGS = {
 # disconnected, waiting claims poll every JOB_CLAIM_POLL_SECONDS.
 JOB_CLAIM_MAX_WAITERS = env_int("JOB_CLAIM_MAX_WAITERS", 24)
 JOB_CLAIM_POLL_SECONDS = env_int("JOB_CLAIM_POLL_SECONDS", 1)
-# The claim and the complete (once per job each) run as server-side prepared statements. Turn
-# off behind a pooler that does not keep them (PgBouncer before 1.21 in transaction mode).
-JOB_QUEUE_PREPARED_STATEMENTS = env_bool("JOB_QUEUE_PREPARED_STATEMENTS", True)
 
 # --- Commerce -------------------------------------------------------------------------------
 # Money is Decimal throughout, quantized to cents with ROUND_HALF_UP (commerce/money.py).

@@ -493,7 +493,7 @@ def test_claims_and_completes_run_as_prepared_statements():
 
 @pytest.mark.parametrize("prepared", [True, False])
 def test_the_queue_works_the_same_with_and_without_prepared_statements(settings, prepared):
-    settings.JOB_QUEUE_PREPARED_STATEMENTS = prepared
+    settings.DB_PREPARED_STATEMENTS = prepared
     JobFactory.create()
     job = claim()
     assert job is not None

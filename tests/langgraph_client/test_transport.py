@@ -136,6 +136,25 @@ def test_any_other_thread_id_is_percent_encoded(make_saver: MakeSaver, run: Mode
     ]
 
 
+def test_each_call_gets_its_own_url_and_the_urls_kept_stay_bounded(
+    make_saver: MakeSaver, run: Mode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devskyy_langgraph.transport import Transport
+
+    monkeypatch.setattr(Transport, "URLS_KEPT", 3)
+    ids = ["t-1", "t-2", "t-1", "t-3", "t-4", "t-5", "t-1"]
+    script = Script(*[httpx.Response(204)] * len(ids))
+    saver = make_saver(script)
+
+    for thread_id in ids:
+        run(saver, "delete_thread", thread_id)
+
+    assert [r.url.raw_path for r in script.requests] == [
+        f"/prefix/api/v1/threads/{thread_id}/".encode() for thread_id in ids
+    ]
+    assert len(saver._http._urls) <= 3
+
+
 def test_every_request_has_the_savers_timeout(make_saver: MakeSaver, run: Mode) -> None:
     script = Script(httpx.Response(404, json=NOT_FOUND))
     saver = make_saver(script, timeout=2.5)

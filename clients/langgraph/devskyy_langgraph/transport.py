@@ -1,7 +1,8 @@
 """HTTP to devskyy: one reused connection pool per saver, timeouts, retries.
 
-A saver owns one ``httpx.Client`` and one ``httpx.AsyncClient``, each created on first use and
-kept (connection reuse), closed by ``close()`` / ``aclose()``.
+A saver owns one sync and one async connection pool (``httpx.HTTPTransport`` and
+``httpx.AsyncHTTPTransport``), each opened on first use and kept (connection reuse), closed by
+``close()`` / ``aclose()``.
 
 Retried, up to ``max_retries`` times: 429 and 503 answers, and the connection failing (refused,
 reset, timed out, closed before answering). Every call the saver makes is idempotent (puts are
@@ -97,7 +98,13 @@ def outcome(call: ApiCall, response: httpx.Response) -> Any:
 
 
 class Transport:
-    """Sends ``ApiCall``s, sync or async, through the saver's two lazily created clients."""
+    """Sends ``ApiCall``s, sync or async, through the saver's two lazily opened connection pools.
+
+    Requests go straight to httpx's transports (``httpx.HTTPTransport``: connection pool,
+    keep-alive, timeouts), without ``httpx.Client`` on top: this client needs none of its
+    redirects, cookies, auth flows or hooks, and it parsed each request's URL three times and
+    each answer's cookies, most of the client's CPU per call. The URL of a call is built and
+    parsed once, then kept (a thread's calls repeat theirs)."""
 
     def __init__(
         self,
@@ -113,73 +120,102 @@ class Transport:
     ) -> None:
         self.base_url = base_url
         self.policy = policy
-        self._options: dict[str, Any] = {
-            "base_url": base_url,
-            "timeout": httpx.Timeout(timeout),
-            "headers": {
+        root = httpx.URL(base_url)
+        if root.is_relative_url:
+            raise ValueError(f"base_url must be an absolute URL: {base_url!r}")
+        self._root = str(root).rstrip("/") + "/"
+        self._headers = httpx.Headers(
+            {
                 "Authorization": f"Api-Key {api_key}",
                 "Accept": "application/json",
                 "User-Agent": f"devskyy-langgraph/{__version__}",
-            },
-        }
-        self._transport = transport
-        self._async_transport = async_transport
+            }
+        )
+        self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
+        self._urls: dict[tuple[str, tuple[tuple[str, str], ...]], httpx.URL] = {}
+        self._given = transport
+        self._async_given = async_transport
         self._sleep = sleep
         self._async_sleep = async_sleep
         self._lock = threading.Lock()
-        self._client: httpx.Client | None = None
-        self._async_client: httpx.AsyncClient | None = None
+        self._sync: httpx.BaseTransport | None = None
+        self._async: httpx.AsyncBaseTransport | None = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
 
-    # --- the clients --------------------------------------------------------------------------
+    # --- the connection pools -----------------------------------------------------------------
 
-    def client(self) -> httpx.Client:
+    def transport(self) -> httpx.BaseTransport:
         with self._lock:
-            if self._client is None:
-                self._client = httpx.Client(transport=self._transport, **self._options)
-            return self._client
+            if self._sync is None:
+                self._sync = self._given or httpx.HTTPTransport()
+            return self._sync
 
-    def async_client(self) -> httpx.AsyncClient:
+    def async_transport(self) -> httpx.AsyncBaseTransport:
         loop = asyncio.get_running_loop()
         with self._lock:
-            # An AsyncClient's connections belong to the event loop that opened them; a saver
-            # used again under a new loop (a second asyncio.run) gets a new client. The old one
+            # An async pool's connections belong to the event loop that opened them; a saver
+            # used again under a new loop (a second asyncio.run) gets a new pool. The old one
             # cannot be closed from here: its loop is gone, and so are its connections.
-            if self._async_client is None or self._async_loop is not loop:
-                self._async_client = httpx.AsyncClient(
-                    transport=self._async_transport, **self._options
-                )
+            if self._async is None or self._async_loop is not loop:
+                self._async = self._async_given or httpx.AsyncHTTPTransport()
                 self._async_loop = loop
-            return self._async_client
+            return self._async
 
     def close(self) -> None:
         with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
+            pool, self._sync = self._sync, None
+        if pool is not None:
+            pool.close()
 
     async def aclose(self) -> None:
         self.close()
         loop = asyncio.get_running_loop()
         with self._lock:
-            client, owner = self._async_client, self._async_loop
-            self._async_client, self._async_loop = None, None
-        if client is not None and owner is loop:  # another loop's client is dropped, see above
-            await client.aclose()
+            pool, owner = self._async, self._async_loop
+            self._async, self._async_loop = None, None
+        if pool is not None and owner is loop:  # another loop's pool is dropped, see above
+            await pool.aclose()
 
-    # --- sending ------------------------------------------------------------------------------
+    # --- requests -----------------------------------------------------------------------------
+
+    URLS_KEPT = 4096  # URLs remembered per saver (then forgotten all at once)
+
+    def url(self, call: ApiCall) -> httpx.URL:
+        """The call's URL under ``base_url``, with its query (encoded as httpx encodes it)."""
+        key = (call.path, tuple(call.params.items()))
+        found = self._urls.get(key)
+        if found is None:
+            query = str(httpx.QueryParams(call.params)) if call.params else ""
+            found = httpx.URL(self._root + call.path.lstrip("/") + (f"?{query}" if query else ""))
+            if len(self._urls) >= self.URLS_KEPT:
+                self._urls.clear()
+            self._urls[key] = found
+        return found
+
+    def request(self, call: ApiCall) -> httpx.Request:
+        return httpx.Request(
+            call.method,
+            self.url(call),
+            headers=self._headers,
+            json=call.json,
+            extensions=self._extensions,
+        )
 
     def send(self, call: ApiCall) -> Any:
         attempt = 0
         while True:
+            request = self.request(call)
             try:
-                response = self.client().request(
-                    call.method, call.path, params=call.params, json=call.json
-                )
+                response = self.transport().handle_request(request)
+                try:
+                    response.read()
+                finally:
+                    response.close()
             except RETRY_ERRORS:
                 if (wait := self.policy.wait(attempt, None)) is None:
                     raise
             else:
+                response.request = request
                 if (wait := self.policy.wait(attempt, response)) is None:
                     return outcome(call, response)
             self._sleep(wait)
@@ -188,14 +224,18 @@ class Transport:
     async def asend(self, call: ApiCall) -> Any:
         attempt = 0
         while True:
+            request = self.request(call)
             try:
-                response = await self.async_client().request(
-                    call.method, call.path, params=call.params, json=call.json
-                )
+                response = await self.async_transport().handle_async_request(request)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
             except RETRY_ERRORS:
                 if (wait := self.policy.wait(attempt, None)) is None:
                     raise
             else:
+                response.request = request
                 if (wait := self.policy.wait(attempt, response)) is None:
                     return outcome(call, response)
             await self._async_sleep(wait)

@@ -1,0 +1,79 @@
+"""Statements PostgreSQL plans once: server-side prepared statements for the hot paths.
+
+Django's psycopg backend binds parameters on the client and turns psycopg's statement
+preparation off (``prepare_threshold=None``), so PostgreSQL parses and plans every statement on
+every call. For the few statements an agent sends many times a second (the job queue's claim
+and complete, a checkpoint's put and get) planning costs as much as running them.
+
+``prepared_cursor()`` is ``connection.cursor()`` with psycopg's own cursor, which binds on the
+server: psycopg prepares a statement on a connection once it has run it ``PREPARE_THRESHOLD``
+times there (keyed by its text and its parameters' types), and runs the prepared one after
+that. Its errors are Django's and its statements are logged and counted like any other.
+``prepared_connection()`` gives the raw connection, for code that drives psycopg itself
+(``prepare=True``, pipeline mode).
+
+``DB_PREPARED_STATEMENTS=0`` turns both off, for a pooler that does not keep prepared
+statements across transactions (PgBouncer before 1.21 in transaction mode).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.db import connection
+from django.db.backends.utils import CursorWrapper
+
+# Runs of a statement on a connection before psycopg prepares it (psycopg's own default).
+PREPARE_THRESHOLD = 5
+
+
+def prepared_statements_enabled() -> bool:
+    return bool(settings.DB_PREPARED_STATEMENTS)
+
+
+def prepared_connection() -> Any:
+    """The raw psycopg connection of this thread's Django connection (opened and health-checked
+    as Django does for a cursor), with preparation turned on."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = PREPARE_THRESHOLD
+    return raw
+
+
+@contextmanager
+def prepared_cursor() -> Iterator[CursorWrapper]:
+    """A Django cursor whose statements PostgreSQL prepares once they repeat (see above); a
+    plain ``connection.cursor()`` when ``DB_PREPARED_STATEMENTS`` is off.
+
+    Parameters are bound on the server, so each one has a type: a ``str`` is sent untyped and
+    PostgreSQL infers it from where it stands. A parameter used in two places that infer
+    different types (``varchar`` and ``text``) needs a cast."""
+    if not prepared_statements_enabled():
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    raw = prepared_connection()
+    inner = psycopg.Cursor(raw)
+    # (django-stubs type the wrappers' argument as a wrapper: it is the DB-API cursor.)
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    wrapped = wrap(inner)  # type: ignore[arg-type]
+    with wrapped:
+        yield wrapped
+
+
+@contextmanager
+def pipeline() -> Iterator[Any]:
+    """Statements run inside (on cursors of this connection) go to PostgreSQL together, in one
+    round trip, in psycopg's pipeline mode: ``sync()`` on the yielded pipeline, or reading a
+    result, waits for them. An error aborts the statements after it and is raised as Django's
+    (``django.db.DatabaseError``), by ``sync()`` or at the block's end."""
+    raw = prepared_connection()
+    with connection.wrap_database_errors, raw.pipeline() as sent_together:
+        yield sent_together
