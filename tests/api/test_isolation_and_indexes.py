@@ -108,6 +108,17 @@ def test_a_caller_over_the_rate_gets_a_429_with_retry_after(agent_client, monkey
     assert int(response["Retry-After"]) > 0
 
 
+def test_a_wait_under_a_second_is_a_retry_after_of_one_not_zero(agent_client, monkeypatch):
+    """``Retry-After`` counts whole seconds: a wait of 0.99 s rounds up (0 would invite an
+    immediate retry, which the throttle refuses again)."""
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "1/second"})
+    cache.clear()
+    assert agent_client.get("/api/v1/users/me/").status_code == 200
+    response = agent_client.get("/api/v1/users/me/")
+    assert response.status_code == 429
+    assert response["Retry-After"] == "1"
+
+
 @pytest.mark.parametrize("size", [3, 40])
 def test_round_table_and_user_lists_run_a_constant_number_of_queries(
     admin_api, admin_user, size, django_assert_num_queries
