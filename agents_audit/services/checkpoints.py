@@ -515,6 +515,50 @@ WHERE thread_id = ANY(%s) AND metadata ?| %s
 ORDER BY thread_id
 """
 
+# The namespaces of finished subgraph calls, as the official saver's keep_latest finds them: a
+# call's namespace has its task id after a ":" (a ``checkpointer=True`` subgraph's has none and
+# outlives each call); it goes with the root checkpoint the call started from (its latest
+# checkpoint's ``metadata.parents[""]``), once that one is saved and is not the root's latest.
+SUBGRAPH_CALLS_SQL = """
+WITH heads AS (
+    SELECT DISTINCT ON (thread_id, checkpoint_ns)
+        thread_id, checkpoint_ns, checkpoint_id, metadata -> 'parents' ->> '' AS root
+    FROM checkpoints WHERE thread_id = ANY(%s)
+    ORDER BY thread_id, checkpoint_ns, checkpoint_id DESC
+)
+SELECT h.thread_id, h.checkpoint_ns FROM heads h
+WHERE strpos(h.checkpoint_ns, ':') > 0
+AND EXISTS (
+    SELECT 1 FROM checkpoints r
+    WHERE r.thread_id = h.thread_id AND r.checkpoint_ns = '' AND r.checkpoint_id = h.root
+)
+AND h.root IS DISTINCT FROM (
+    SELECT r.checkpoint_id FROM heads r WHERE r.thread_id = h.thread_id AND r.checkpoint_ns = ''
+)
+ORDER BY h.thread_id, h.checkpoint_ns
+"""
+
+# Whole (thread, namespace) pairs: their checkpoints, writes and blobs; how many checkpoints.
+DELETE_NAMESPACES_SQL = """
+WITH gone AS (
+    SELECT * FROM unnest(%s::text[], %s::text[]) AS g(thread_id, checkpoint_ns)
+),
+deleted AS (
+    DELETE FROM checkpoints c USING gone g
+    WHERE c.thread_id = g.thread_id AND c.checkpoint_ns = g.checkpoint_ns
+    RETURNING c.checkpoint_id
+),
+writes AS (
+    DELETE FROM checkpoint_writes w USING gone g
+    WHERE w.thread_id = g.thread_id AND w.checkpoint_ns = g.checkpoint_ns
+),
+blobs AS (
+    DELETE FROM checkpoint_blobs b USING gone g
+    WHERE b.thread_id = g.thread_id AND b.checkpoint_ns = g.checkpoint_ns
+)
+SELECT count(*) FROM deleted
+"""
+
 # Per namespace the newest checkpoint stays; the others go with their writes, and the kept
 # one's parent, deleted, is no longer named (as the official saver's PRUNE_PARENTS_SQL does).
 KEEP_LATEST_SQL = """
@@ -555,8 +599,10 @@ def checkpoint_threads_prune(
 ) -> tuple[int, int]:
     """Prune ``by``'s threads among ``thread_ids`` (the others are skipped as if missing).
 
-    ``keep_latest``: per namespace, keep the newest checkpoint; delete the others, their writes
-    and the blobs no kept checkpoint names. A thread whose checkpoints carry DeltaChannel
+    ``keep_latest``, as the official saver's: per namespace, keep the newest checkpoint; delete
+    the others, their writes and the blobs no kept checkpoint names. A finished subgraph call's
+    namespace (``node:task-id``) goes whole with the root checkpoint it started from, once that
+    one is saved and is not the root's newest. A thread whose checkpoints carry DeltaChannel
     metadata cannot be pruned so (its values are rebuilt from earlier checkpoints' writes):
     ``PruneUnsupported``, and nothing is pruned. ``delete``: delete the threads whole.
     Returns (threads pruned, checkpoints deleted).
@@ -578,7 +624,15 @@ def checkpoint_threads_prune(
         delta = [row[0] for row in cursor.fetchall()]
         if delta:
             raise PruneUnsupported(thread_ids=delta)
+        cursor.execute(SUBGRAPH_CALLS_SQL, [threads])
+        calls = cursor.fetchall()
+        calls_deleted = 0
+        if calls:
+            cursor.execute(
+                DELETE_NAMESPACES_SQL, [[thread for thread, _ in calls], [ns for _, ns in calls]]
+            )
+            (calls_deleted,) = cursor.fetchone()
         cursor.execute(KEEP_LATEST_SQL, [threads])
         counts = cursor.fetchall()
         _collect_blobs(cursor, [(thread, ns) for thread, ns, _ in counts])
-    return len(threads), sum(count for _, _, count in counts)
+    return len(threads), calls_deleted + sum(count for _, _, count in counts)

@@ -3,6 +3,8 @@ each one transaction, with the blobs nothing names any more collected."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from agents_audit.models import Checkpoint, CheckpointBlob, CheckpointWrite
@@ -144,6 +146,51 @@ def test_keep_latest_keeps_each_namespaces_newest_with_its_writes_and_blobs(agen
         checkpoint_id(3)
     }
     assert search_ids(agent_client, "t-2") == [checkpoint_id(1)]
+
+
+def test_keep_latest_drops_a_finished_subgraph_calls_namespace_with_its_root_checkpoint(
+    agent_client,
+):
+    """As the official saver prunes: a subgraph call's namespace (``node:task``) goes whole once
+    the root checkpoint it started from is saved and is not the root's newest; a call from the
+    newest, a call whose root checkpoint is not saved (yet) and a ``checkpointer=True``
+    subgraph's namespace (no ":") keep their newest checkpoint like any other."""
+
+    def from_root(n: int) -> dict[str, Any]:
+        return {"parents": {"": checkpoint_id(n)}}
+
+    for n in (1, 2, 3):
+        put(agent_client, "t-1", n, channels={"a": f"{n}".encode()})
+    for n, ns, root in [
+        (4, "call:a", 1),  # finished: its root checkpoint 1 is saved and not the newest
+        (5, "call:a", 1),
+        (6, "call:b", 3),  # a call from the newest root checkpoint
+        (7, "call:b", 3),
+        (8, "call:c", 99),  # its root checkpoint is not saved
+        (9, "call:c", 99),
+        (10, "sub", 1),  # a checkpointer=True subgraph: no task id in its namespace
+        (11, "sub", 1),
+    ]:
+        put(
+            agent_client, "t-1", n, ns=ns, channels={"s": f"{n}".encode()}, metadata=from_root(root)
+        )
+        put_writes(agent_client, "t-1", n, [(0, "s", b"w")], ns=ns)
+
+    response = agent_client.post(PRUNE, {"thread_ids": ["t-1"]}, format="json")
+
+    assert response.json() == {"threads": 1, "checkpoints": 7}
+    assert search_ids(agent_client, "t-1") == [checkpoint_id(n) for n in (11, 9, 7, 3)]
+    assert blobs("t-1") == {
+        ("", "a", "3"),
+        ("call:b", "s", "7"),
+        ("call:c", "s", "9"),
+        ("sub", "s", "11"),
+    }
+    assert set(CheckpointWrite.objects.values_list("checkpoint_ns", "checkpoint_id")) == {
+        ("call:b", checkpoint_id(7)),
+        ("call:c", checkpoint_id(9)),
+        ("sub", checkpoint_id(11)),
+    }
 
 
 def test_keep_latest_refuses_delta_channel_threads_and_prunes_nothing(agent_client):
