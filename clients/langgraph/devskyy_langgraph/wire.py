@@ -99,6 +99,40 @@ def next_version(current: str | int | float | None) -> str:
 # --- put --------------------------------------------------------------------------------------
 
 
+def encoded_blobs(
+    serde: SerializerProtocol, checkpoint: Checkpoint, new_versions: ChannelVersions
+) -> list[tuple[str, str | int | float, str, bytes | None]]:
+    """The channel values a put stores, as (channel, version, type, data): each channel of
+    ``new_versions`` serialized, or ``("empty", None)`` when the checkpoint has no value for it."""
+    values = checkpoint["channel_values"]
+    blobs = []
+    for channel, version in new_versions.items():
+        kind, data = serde.dumps_typed(values[channel]) if channel in values else ("empty", None)
+        blobs.append((channel, version, kind, data))
+    return blobs
+
+
+def encoded_writes(
+    serde: SerializerProtocol, writes: Sequence[tuple[str, Any]]
+) -> list[tuple[int, str, str, bytes]]:
+    """A task's writes as (idx, channel, type, data) rows.
+
+    ``idx`` as the official saver computes it: the position, or the special channels' fixed
+    negative index. Two writes with one index are one row there (its upsert keeps the last when
+    every write is special, its insert the first otherwise); here each index is sent once, so
+    the same one is kept.
+    """
+    all_special = all(channel in WRITES_IDX_MAP for channel, _ in writes)
+    rows: dict[int, tuple[int, str, str, bytes]] = {}
+    for i, (channel, value) in enumerate(writes):
+        idx = WRITES_IDX_MAP.get(channel, i)
+        if idx in rows and not all_special:
+            continue
+        kind, data = serde.dumps_typed(value)
+        rows[idx] = (idx, channel, kind, data)
+    return list(rows.values())
+
+
 def put(
     serde: SerializerProtocol,
     config: RunnableConfig,
@@ -110,11 +144,10 @@ def put(
     configurable = config["configurable"]
     thread_id = str(configurable["thread_id"])
     checkpoint_ns = configurable.get("checkpoint_ns") or ""
-    values = checkpoint["channel_values"]
-    blobs = []
-    for channel, version in new_versions.items():
-        kind, data = serde.dumps_typed(values[channel]) if channel in values else ("empty", None)
-        blobs.append({"channel": channel, "version": version, "type": kind, "data": _b64(data)})
+    blobs = [
+        {"channel": channel, "version": version, "type": kind, "data": _b64(data)}
+        for channel, version, kind, data in encoded_blobs(serde, checkpoint, new_versions)
+    ]
     body = {
         "checkpoint_ns": checkpoint_ns,
         "checkpoint": {k: v for k, v in checkpoint.items() if k != "channel_values"},
@@ -139,30 +172,19 @@ def put_writes(
     task_id: str,
     task_path: str,
 ) -> ApiCall | None:
-    """The put_writes request; None when there is nothing to write.
-
-    ``idx`` as the official saver computes it: the position, or the special channels' fixed
-    negative index. Two writes with one index are one row there (its upsert keeps the last when
-    every write is special, its insert the first otherwise); one request carries each index
-    once, so the same one is kept here.
-    """
+    """The put_writes request (``encoded_writes``); None when there is nothing to write."""
     if not writes:
         return None
-    all_special = all(channel in WRITES_IDX_MAP for channel, _ in writes)
-    rows: dict[int, dict[str, Any]] = {}
-    for i, (channel, value) in enumerate(writes):
-        idx = WRITES_IDX_MAP.get(channel, i)
-        if idx in rows and not all_special:
-            continue
-        kind, data = serde.dumps_typed(value)
-        rows[idx] = {"idx": idx, "channel": channel, "type": kind, "data": _b64(data)}
     configurable = config["configurable"]
     body = {
         "checkpoint_ns": configurable.get("checkpoint_ns") or "",
         "checkpoint_id": configurable["checkpoint_id"],
         "task_id": task_id,
         "task_path": task_path,
-        "writes": list(rows.values()),
+        "writes": [
+            {"idx": idx, "channel": channel, "type": kind, "data": _b64(data)}
+            for idx, channel, kind, data in encoded_writes(serde, writes)
+        ],
     }
     return ApiCall("POST", f"{thread_path(configurable['thread_id'])}/writes/", json=body)
 
