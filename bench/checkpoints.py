@@ -22,7 +22,10 @@ one saver shared by all of them (a saver is meant to be shared), each call timed
    production serves. The client keeps its connections alive and each stays with the worker
    that accepted it, so with one thread per worker a worker serves its connections in turn and
    a third worker can sit idle: 3 x 1 measured 251 get_tuple/s, 2 x 8 325/s on the same
-   machine).
+   machine);
+3. in process: ``agents_audit.checkpoint_saver.DatabaseCheckpointSaver`` as the same agent, in
+   this process (Django's ORM, a connection per thread), on devskyy's database: the storage
+   without the HTTP hop, as code inside devskyy (commands, workers) uses it.
 
 For each, after ``--warmup`` seconds of the same calls unrecorded, ``--seconds`` each of:
 
@@ -93,6 +96,7 @@ from psycopg.rows import dict_row  # noqa: E402
 from psycopg_pool import ConnectionPool  # noqa: E402
 from servers import database_url, start_gunicorn  # noqa: E402
 
+from agents_audit.checkpoint_saver import DatabaseCheckpointSaver  # noqa: E402
 from commerce.models import User  # noqa: E402
 from commerce.services import api_key_create, user_create  # noqa: E402
 from devskyy_langgraph import DevskyyCheckpointSaver  # noqa: E402
@@ -506,6 +510,7 @@ TARGETS = {
     "direct": "direct",
     "direct_saver_per_thread": "direct, a saver per thread",
     "api": "API",
+    "in_process": "in process",  # DatabaseCheckpointSaver: devskyy's storage without HTTP
 }
 VERDICT_LEGS = ("put", "get_tuple")  # the target; put_writes is reported beside them
 
@@ -609,7 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--seconds must be positive, --warmup not negative, --threads at least 1")
 
     call_command("migrate", verbosity=0)
-    _, key = agent_key()
+    agent, key = agent_key()
     print(
         f"checkpoint bench: {args.threads} threads x {args.seconds:g} s per leg "
         f"({args.warmup:g} s warm-up), gunicorn {args.gunicorn_workers} workers x "
@@ -637,6 +642,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 Target.of("direct", [shared] * args.threads, direct_meter, pool),
                 Target.of("direct_saver_per_thread", own, direct_meter, pool),
                 Target.of("api", [saver] * args.threads, CpuMeter([api_database], gunicorn_pid)),
+                Target.of(
+                    "in_process",
+                    [DatabaseCheckpointSaver(agent)] * args.threads,
+                    CpuMeter([api_database]),
+                ),
             ]
             results.update(run_legs(targets, args))
         except Mismatch as error:
@@ -660,13 +670,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     failures = [leg for leg in VERDICT_LEGS if ratios[leg] > TARGET_RATIO]
     results["direct_over_api"] = ratios
     results["direct_saver_per_thread_over_api"] = unlocked
+    results["direct_over_in_process"] = {
+        leg: round(results["direct"][leg]["ops_per_s"] / results["in_process"][leg]["ops_per_s"], 2)
+        for leg, _ in LEGS
+    }
     results["failures"] = failures
     print(f"\n  direct / API (target: at most {TARGET_RATIO:g} for put and get_tuple)")
     for leg, _ in LEGS:
         verdict = ("BELOW TARGET" if leg in failures else "ok") if leg in VERDICT_LEGS else "-"
         print(
             f"  {leg:<11} {ratios[leg]:5.2f}  {verdict:<12}"
-            f"  (a direct saver per thread: {unlocked[leg]:.2f})"
+            f"  (a direct saver per thread: {unlocked[leg]:.2f};"
+            f" direct / in process: {results['direct_over_in_process'][leg]:.2f})"
         )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     output = args.output or RESULTS / f"checkpoints-{stamp}.json"

@@ -55,7 +55,7 @@ def test_the_checkpoint_benchmark_measures_every_leg_and_reports_its_verdict(
     assert output.exists(), run.stdout + run.stderr  # 1 with no results: it crashed
     results = json.loads(output.read_text())
     assert results["threads"] == 2
-    for target in ("direct", "direct_saver_per_thread", "api"):
+    for target in ("direct", "direct_saver_per_thread", "api", "in_process"):
         for leg in ("put", "put_writes", "get_tuple"):
             found = results[target][leg]
             assert found["calls"] > 0, (target, leg)
@@ -70,10 +70,16 @@ def test_the_checkpoint_benchmark_measures_every_leg_and_reports_its_verdict(
     assert results["failures"] == [leg for leg in ("put", "get_tuple") if ratios[leg] > 3]
     assert run.returncode == (1 if results["failures"] else 0)
     assert "direct / API" in run.stdout
-    # the API's threads are the bench agent's, in devskyy's database; the direct saver's are not
-    api_threads = CheckpointThread.objects.filter(owner__username="bench-checkpoints-agent")
-    assert api_threads.count() == 2
-    assert all(thread.thread_id.startswith("bench-api-") for thread in api_threads)
+    assert set(results["direct_over_in_process"]) == {"put", "put_writes", "get_tuple"}
+    # the API's and the in-process saver's threads are the bench agent's, in devskyy's database;
+    # the direct saver's are not
+    agents_threads = CheckpointThread.objects.filter(owner__username="bench-checkpoints-agent")
+    assert sorted(thread.thread_id.split("-")[1] for thread in agents_threads) == [
+        "api",
+        "api",
+        "in_process",
+        "in_process",
+    ]
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [direct_database])
         assert cursor.fetchone() is not None
