@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.db.models.fields.json import KT
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -593,22 +592,6 @@ class JobTypePauseAdmin(ServiceWrittenAdmin):
 # --- LangGraph checkpoints: written by agents through the API, read here ---------------------
 
 
-class ExactSearchAdmin(ReadOnlyAuditAdmin):
-    """Search by an exact id, on its index: ``exact_search_fields`` are compared with ``=``
-    (Django's ``=field`` compares ``UPPER()``s, which no index serves)."""
-
-    exact_search_fields: tuple[str, ...] = ()
-
-    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
-        term = search_term.strip()
-        if not term or "\x00" in term:
-            return queryset, False
-        match = Q()
-        for name in self.exact_search_fields:
-            match |= Q(**{name: term})
-        return queryset.filter(match), False
-
-
 def _pretty_json(value: Any) -> str:
     """``value`` indented, escaped; compact (``json_codec``) where ``json`` cannot write it (a
     document nested deeper than the recursion limit, numbers no float holds)."""
@@ -669,14 +652,14 @@ THREAD_PAGE_CHECKPOINTS = 50
 
 
 @admin.register(CheckpointThread)
-class CheckpointThreadAdmin(ExactSearchAdmin):
+class CheckpointThreadAdmin(ReadOnlyAuditAdmin):
     """LangGraph threads: an agent's graph state, saved through the checkpoint API. Read-only:
     agents write them (and delete them through the API); operators read them here, linked to the
     task whose ``thread_id`` they are."""
 
     list_display = ("thread_id", "owner", "task_link", "created_at")
     list_select_related = ("owner",)
-    exact_search_fields = ("thread_id",)
+    search_fields = ("=thread_id",)
     search_help_text = "An exact thread id."
     ordering = ("-created_at", "-thread_id")
     fields = ("thread_id", "owner", "task_link", "created_at", "checkpoints")
@@ -699,13 +682,13 @@ class CheckpointThreadAdmin(ExactSearchAdmin):
 
 
 @admin.register(Checkpoint)
-class CheckpointAdmin(ExactSearchAdmin):
+class CheckpointAdmin(ReadOnlyAuditAdmin):
     """One saved step of a LangGraph thread: the checkpoint and its metadata (JSON), its channel
     values and pending writes (LangGraph's serialized bytes: their type and size)."""
 
     list_display = ("checkpoint_id", "thread", "namespace", "step", "source", "created_at")
     extra_filter_lookups = ("thread",)  # the thread page's "all checkpoints" link
-    exact_search_fields = ("thread_id", "checkpoint_id")
+    search_fields = ("=thread_id", "=checkpoint_id")
     search_help_text = "An exact thread id or checkpoint id."
     ordering = ("-id",)
     fields = (
