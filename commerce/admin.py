@@ -35,6 +35,7 @@ from commerce.services.stock import MAX_REASON_LENGTH, MAX_STOCK
 from devskyy.admin import (
     BoundedCountPaginator,
     DeclaredFiltersOnlyAdmin,
+    NoHistoryMixin,
     ReadOnlyAuditAdmin,
     ServiceRefused,
     ServiceWrittenAdminMixin,
@@ -266,6 +267,14 @@ class ProductAdmin(ServiceWrittenAdminMixin, TimestampsReadOnlyMixin, DeclaredFi
     change_form_template = "admin/commerce/product/change_form.html"
     RECENT_MOVEMENTS = 10
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Archive instead. A product that was ever sold stays (its order lines would lose it),
+        # and there is no bulk delete (it cannot tell sold from unsold): only an unsold
+        # product's own page offers Delete (a mistake caught before anyone bought it).
+        if obj is None or obj.order_lines.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
     add_fieldsets = (
         (None, {"fields": ("sku", "name", "price", "inventory_quantity")}),
         ("Description", {"fields": ("description", "category", "tags", "metadata")}),
@@ -442,7 +451,7 @@ class OrderEventInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
+class OrderAdmin(NoHistoryMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
     """Orders are placed through the API (or order_place); here they move through their states
     with the actions, which call the same services (locks, events, restock)."""
 

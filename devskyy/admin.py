@@ -14,11 +14,18 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path, lookup_spawns_duplicates
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import CharField, Model, Q, QuerySet
 from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.text import smart_split, unescape_string_literal
@@ -175,7 +182,17 @@ class DeclaredFiltersOnlyAdmin(IndexedSearchMixin, admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAuditAdmin(DeclaredFiltersOnlyAdmin):
+class NoHistoryMixin:
+    """For pages nobody edits in the admin: no History link, and its page is a 404 (the rows are
+    written by services, so the admin's edit log has nothing to say about them)."""
+
+    change_form_template: ClassVar[Any] = "admin/devskyy/read_only_change_form.html"
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        raise Http404("No edit history: these rows are written by the services.")
+
+
+class ReadOnlyAuditAdmin(NoHistoryMixin, DeclaredFiltersOnlyAdmin):
     """Audit tables are written by services only: nobody adds, edits or deletes them here."""
 
     paginator = BoundedCountPaginator
@@ -216,6 +233,9 @@ class AccessFailureLogAdmin(ReadOnlyAuditAdmin, axes_admin.AccessFailureLogAdmin
 class AccessAttemptAdmin(DeclaredFiltersOnlyAdmin, axes_admin.AccessAttemptAdmin):
     """Failed admin logins per username and address; deleting one unlocks it."""
 
+
+# Roles (``User.role``) say who may do what; Django's groups would be a second, unused way.
+admin.site.unregister(Group)
 
 for _model, _model_admin in (
     (AccessAttempt, AccessAttemptAdmin),

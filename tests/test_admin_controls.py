@@ -1,0 +1,105 @@
+"""No dangerous or dead controls in the operator's admin (issue 11): nothing sold or audited
+can be deleted (archive or cancel instead), read-only pages offer no Save, Delete or History,
+roles replace Django's groups, and no button leads to a 403."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from commerce.services import order_place
+from tests.agents_audit.factories import ToolExecutionFactory
+from tests.commerce.factories import OrderFactory, ProductFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client: Any, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+@pytest.fixture
+def admin_role_client(admin_user: Any) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+def sold_product() -> Any:
+    product = ProductFactory.create(sku="SOLD-1")
+    order_place(user=None, lines=[("SOLD-1", 1)], payment_method="card")
+    return product
+
+
+def test_an_unsold_product_may_be_deleted_from_its_page_only(operator_client):
+    product = ProductFactory.create()
+    change = reverse("admin:commerce_product_change", args=[product.pk])
+    changelist = page(operator_client, reverse("admin:commerce_product_changelist"))
+
+    assert 'class="deletelink"' in page(operator_client, change)
+    assert 'value="delete_selected"' not in changelist
+
+
+def test_groups_are_not_offered(operator_client, admin_role_client):
+    for client in (operator_client, admin_role_client):
+        assert "/admin/auth/group/" not in page(client, "/admin/")
+        assert client.get("/admin/auth/group/").status_code == 404
+    assert Group.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: OrderFactory.create(),
+        lambda: sold_product(),
+        lambda: ToolExecutionFactory.create(),
+    ],
+    ids=["order", "sold product", "tool execution"],
+)
+def test_sold_and_audited_records_cannot_be_deleted(operator_client, make):
+    record = make()
+    opts = record._meta
+    change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk])
+    delete = reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[record.pk])
+
+    assert 'class="deletelink"' not in page(operator_client, change)
+    assert operator_client.post(delete, {"post": "yes"}).status_code == 403
+    assert type(record).objects.filter(pk=record.pk).exists()
+    changelist = page(
+        operator_client, reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    )
+    assert 'value="delete_selected"' not in changelist
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: OrderFactory.create(), lambda: ToolExecutionFactory.create()],
+    ids=["order", "tool execution"],
+)
+def test_a_read_only_page_offers_no_save_and_no_history(operator_client, make):
+    record = make()
+    opts = record._meta
+    html = page(
+        operator_client,
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk]),
+    )
+    assert 'name="_save"' not in html
+    assert 'name="_continue"' not in html
+    assert "historylink" not in html
+
+
+def test_a_password_link_on_a_users_page_leads_somewhere_the_viewer_may_go(
+    operator_client, admin_role_client
+):
+    customer = UserFactory.create()
+    change = reverse("admin:commerce_user_change", args=[customer.pk])
+    password = reverse("admin:auth_user_password_change", args=[customer.pk])
+    for client in (operator_client, admin_role_client):
+        if password in page(client, change):
+            assert client.get(password).status_code == 200
