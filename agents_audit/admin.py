@@ -50,7 +50,7 @@ from agents_audit.services.tasks import (
 from commerce.models import User
 from devskyy import json_codec
 from devskyy.admin import (
-    BoundedCountPaginator,
+    BigTableMixin,
     DeclaredFiltersOnlyAdmin,
     FormErrors,
     ReadOnlyAuditAdmin,
@@ -229,7 +229,7 @@ def report_cell(value: Any) -> str:
 
 
 @admin.register(Task)
-class TaskAdmin(ServiceWrittenAdmin):
+class TaskAdmin(BigTableMixin, ServiceWrittenAdmin):
     """Tasks: created with ``task_create`` (by you), edited with ``task_update`` (optimistic,
     like products), and decided with the Approve / Reject actions (``task_approve``,
     ``task_reject``: operators only, never your own task). The status and everything the
@@ -251,8 +251,6 @@ class TaskAdmin(ServiceWrittenAdmin):
     ordering = ("-created_at", "-id")
     autocomplete_fields = ("project",)
     actions = ["approve", "reject"]
-    paginator = BoundedCountPaginator
-    show_full_result_count = False
     LIFECYCLE_FIELDS = (
         "status",
         "thread_id",

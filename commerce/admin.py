@@ -33,7 +33,7 @@ from commerce.models import (
 from commerce.services.products import PRODUCT_EDITABLE_FIELDS
 from commerce.services.stock import MAX_REASON_LENGTH, MAX_STOCK
 from devskyy.admin import (
-    BoundedCountPaginator,
+    BigTableMixin,
     DeclaredFiltersOnlyAdmin,
     NoHistoryMixin,
     ReadOnlyAuditAdmin,
@@ -451,7 +451,7 @@ class OrderEventInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(NoHistoryMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
+class OrderAdmin(BigTableMixin, NoHistoryMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
     """Orders are placed through the API (or order_place); here they move through their states
     with the actions, which call the same services (locks, events, restock)."""
 
@@ -468,8 +468,6 @@ class OrderAdmin(NoHistoryMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdm
     search_fields = ("=order_number", "user__username", "user__email")
     raw_id_fields = ("user",)
     ordering = ("-created_at", "-id")
-    paginator = BoundedCountPaginator
-    show_full_result_count = False
     inlines = [OrderLineInline, OrderEventInline]
     readonly_fields = ("order_number", "user", "status", "subtotal", "total_price", "metadata")
     actions = ["mark_processing", "complete", "cancel"]

@@ -33,9 +33,18 @@ from django.utils.text import smart_split, unescape_string_literal
 from devskyy.models import IdempotencyRecord
 
 
+class AtLeast(int):
+    """A count that stopped at a limit: a number for the paginator's arithmetic, "10,000+" on
+    the page."""
+
+    def __str__(self) -> str:
+        return f"{int(self):,}+"
+
+
 class BoundedCountPaginator(Paginator):
     """Counts at most ``COUNT_LIMIT`` rows, so a changelist over millions of rows never pays for a
-    full ``COUNT(*)``. Past the limit the admin shows "10000+" pages' worth and stays fast."""
+    full ``COUNT(*)``. Past the limit the page says "10,000+" (results, rows) and offers that
+    many pages' worth, and stays fast."""
 
     COUNT_LIMIT = 10_000
 
@@ -44,8 +53,19 @@ class BoundedCountPaginator(Paginator):
         object_list = self.object_list
         if isinstance(object_list, QuerySet):
             # No ORDER BY: counting needs no sort (the changelist's would sort every match).
-            return object_list.order_by().values("pk")[: self.COUNT_LIMIT].count()
+            found = object_list.order_by().values("pk")[: self.COUNT_LIMIT].count()
+            return AtLeast(found) if found >= self.COUNT_LIMIT else found
         return len(object_list)
+
+
+class BigTableMixin:
+    """A changelist over a table that may hold millions of rows: a bounded count (above), no
+    count of the whole table beside it, and no per-filter counts ("Show counts": a full count
+    per choice)."""
+
+    paginator: ClassVar[type] = BoundedCountPaginator
+    show_full_result_count: ClassVar[bool] = False
+    show_facets: ClassVar[admin.ShowFacets] = admin.ShowFacets.NEVER
 
 
 class TimestampsReadOnlyMixin:
@@ -192,11 +212,8 @@ class NoHistoryMixin:
         raise Http404("No edit history: these rows are written by the services.")
 
 
-class ReadOnlyAuditAdmin(NoHistoryMixin, DeclaredFiltersOnlyAdmin):
+class ReadOnlyAuditAdmin(BigTableMixin, NoHistoryMixin, DeclaredFiltersOnlyAdmin):
     """Audit tables are written by services only: nobody adds, edits or deletes them here."""
-
-    paginator = BoundedCountPaginator
-    show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -24,7 +24,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from rest_framework.exceptions import ParseError
 
-from devskyy.admin import BoundedCountPaginator, DeclaredFiltersOnlyAdmin, ReadOnlyAuditAdmin
+from devskyy.admin import BigTableMixin, DeclaredFiltersOnlyAdmin, ReadOnlyAuditAdmin
 from devskyy.api import parsers
 from devskyy.errors import ErrorTree, InvalidInput, NotFound
 from devskyy.json_codec import dumps
@@ -82,7 +82,7 @@ class SourceFolderFilter(admin.SimpleListFilter):
 
 
 @admin.register(Source)
-class SourceAdmin(DeclaredFiltersOnlyAdmin):
+class SourceAdmin(BigTableMixin, DeclaredFiltersOnlyAdmin):
     """Ingested documents, grouped by source path; a document's page lists its chunks."""
 
     list_display = (
@@ -98,8 +98,6 @@ class SourceAdmin(DeclaredFiltersOnlyAdmin):
     search_fields = ("=document_id",)
     search_help_text = "An exact document id, or the beginning of a source path."
     ordering = ("source_path", "document_id")
-    paginator = BoundedCountPaginator
-    show_full_result_count = False
     readonly_fields = (
         "document_id",
         "source_path",

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
+from devskyy.admin import BoundedCountPaginator
 from tests.agents_audit.factories import ToolExecutionFactory
 from tests.commerce.factories import OrderFactory, UserFactory
 
@@ -100,3 +101,22 @@ def test_the_bounded_count_does_not_sort(operator_client):
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert counts, [q["sql"] for q in queries.captured_queries]
     assert all("ORDER BY" not in sql.upper() for sql in counts), counts
+
+
+def test_a_count_that_reached_its_limit_says_so(operator_client, monkeypatch):
+    monkeypatch.setattr(BoundedCountPaginator, "COUNT_LIMIT", 3)
+    ToolExecutionFactory.create_batch(4)
+
+    html = changelist(operator_client, "agents_audit/toolexecution").content.decode()
+
+    assert "3+ tool executions" in html
+    assert "_facets" not in html  # no "Show counts": a full count per filter choice
+
+
+def test_a_count_under_its_limit_is_exact(operator_client):
+    ToolExecutionFactory.create_batch(2)
+
+    html = changelist(operator_client, "agents_audit/toolexecution").content.decode()
+
+    assert "2 tool executions" in html
+    assert "2+" not in html
