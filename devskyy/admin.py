@@ -212,8 +212,11 @@ class NoHistoryMixin:
         raise Http404("No edit history: these rows are written by the services.")
 
 
-class ReadOnlyAuditAdmin(BigTableMixin, NoHistoryMixin, DeclaredFiltersOnlyAdmin):
-    """Audit tables are written by services only: nobody adds, edits or deletes them here."""
+class ReadOnlyAuditAdmin(
+    BigTableMixin, NoHistoryMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin
+):
+    """Audit tables are written by services only: nobody adds, edits or deletes them here. Their
+    pages show when a row was written (``created_at``; ``updated_at`` where there is one)."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -313,6 +313,8 @@ KNOWLEDGE_MAX_CHUNKS = env_int("KNOWLEDGE_MAX_CHUNKS", 2_000)
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# The admin shows times as 2026-11-27 04:37:17 UTC (devskyy/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["devskyy.formats"]
 USE_I18N = True
 USE_TZ = True
 
