@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -58,6 +57,7 @@ from devskyy.admin import (
     ServiceWrittenAdminMixin,
     TimestampsReadOnlyMixin,
     VersionedForm,
+    pretty_json,
 )
 from devskyy.errors import DomainError, InvalidInput, VersionMismatch
 
@@ -590,16 +590,6 @@ class JobTypePauseAdmin(ServiceWrittenAdmin):
 # --- LangGraph checkpoints: written by agents through the API, read here ---------------------
 
 
-def _pretty_json(value: Any) -> str:
-    """``value`` indented, escaped; compact (``json_codec``) where ``json`` cannot write it (a
-    document nested deeper than the recursion limit, numbers no float holds)."""
-    try:
-        text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    except (RecursionError, ValueError, TypeError):
-        text = json_codec.dumps(value, default=str).decode()
-    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
-
-
 def _checkpoint_rows(checkpoints: Any) -> str:
     """An HTML table of checkpoints (``checkpoint_summaries`` rows), newest first."""
     rows = format_html_join(
@@ -737,11 +727,11 @@ class CheckpointAdmin(ReadOnlyAuditAdmin):
 
     @admin.display(description="metadata")
     def pretty_metadata(self, checkpoint: Checkpoint) -> str:
-        return _pretty_json(checkpoint.metadata)
+        return pretty_json(checkpoint.metadata)
 
     @admin.display(description="checkpoint")
     def pretty_checkpoint(self, checkpoint: Checkpoint) -> str:
-        return _pretty_json(checkpoint.checkpoint)
+        return pretty_json(checkpoint.checkpoint)
 
     @admin.display(description="channel values")
     def channel_values(self, checkpoint: Checkpoint) -> str:

@@ -3,6 +3,7 @@ query strings that cannot reach PostgreSQL with a NUL."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -17,7 +18,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import CharField, Model, Q, QuerySet
+from django.db.models import CharField, JSONField, Model, Q, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import (
     Http404,
@@ -28,8 +29,10 @@ from django.http import (
 )
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
+from devskyy import json_codec
 from devskyy.models import IdempotencyRecord
 
 
@@ -202,6 +205,55 @@ class DeclaredFiltersOnlyAdmin(IndexedSearchMixin, admin.ModelAdmin):
         return False
 
 
+def pretty_json(value: Any) -> str:
+    """``value`` indented and HTML-escaped in a ``<pre>``; compact (``json_codec``) where
+    ``json`` cannot write it (nested deeper than the recursion limit, numbers no float holds:
+    values a raw SQL writer can store)."""
+    try:
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    except (RecursionError, ValueError, TypeError):
+        text = json_codec.dumps(value, default=str).decode()
+    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+
+
+PRETTY_SUFFIX = "__pretty"
+
+
+class PrettyJSONMixin:
+    """A read-only page shows its JSON fields indented, escaped and wrapped (Django writes them
+    as one compact line). Each JSON field is swapped for a display of the same label."""
+
+    def _json_fields(self) -> set[str]:
+        model = self.model
+        return {f.name for f in model._meta.get_fields() if isinstance(f, JSONField)}
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        fields = super().get_fields(request, obj)  # type: ignore[misc]
+        if obj is None:
+            return fields
+        json_fields = self._json_fields()
+        return [f"{f}{PRETTY_SUFFIX}" if f in json_fields else f for f in fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        if obj is None:
+            return readonly
+        return readonly + tuple(f"{name}{PRETTY_SUFFIX}" for name in sorted(self._json_fields()))
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.endswith(PRETTY_SUFFIX):
+            raise AttributeError(name)
+        field = name.removesuffix(PRETTY_SUFFIX)
+        if field not in self._json_fields():
+            raise AttributeError(name)
+
+        def display(obj: Model) -> str:
+            return pretty_json(getattr(obj, field))
+
+        display.short_description = field.replace("_", " ")  # type: ignore[attr-defined]
+        return display
+
+
 class NoHistoryMixin:
     """For pages nobody edits in the admin: no History link, and its page is a 404 (the rows are
     written by services, so the admin's edit log has nothing to say about them)."""
@@ -213,7 +265,11 @@ class NoHistoryMixin:
 
 
 class ReadOnlyAuditAdmin(
-    BigTableMixin, NoHistoryMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin
+    BigTableMixin,
+    NoHistoryMixin,
+    PrettyJSONMixin,
+    TimestampsReadOnlyMixin,
+    DeclaredFiltersOnlyAdmin,
 ):
     """Audit tables are written by services only: nobody adds, edits or deletes them here. Their
     pages show when a row was written (``created_at``; ``updated_at`` where there is one)."""

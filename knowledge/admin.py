@@ -9,7 +9,6 @@ source runs ``document_delete`` (its chunks and vectors go with it, in one trans
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,23 +23,19 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from rest_framework.exceptions import ParseError
 
-from devskyy.admin import BigTableMixin, DeclaredFiltersOnlyAdmin, ReadOnlyAuditAdmin
+from devskyy.admin import (
+    BigTableMixin,
+    DeclaredFiltersOnlyAdmin,
+    ReadOnlyAuditAdmin,
+    pretty_json,
+)
 from devskyy.api import parsers
 from devskyy.errors import ErrorTree, InvalidInput, NotFound
-from devskyy.json_codec import dumps
 from knowledge.models import RAGDocument, Source
 from knowledge.search import MODES, knowledge_search
 from knowledge.services import document_delete
 
 CHUNKS_SHOWN = 50
-
-
-def _pretty_json(value: Any) -> Any:
-    try:
-        text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    except RecursionError:  # nested deeper than Python's limit (a raw SQL writer's value)
-        text = dumps(value, default=str).decode()
-    return format_html("<pre>{}</pre>", text)
 
 
 def _field_messages(errors: ErrorTree, prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -133,7 +128,7 @@ class SourceAdmin(BigTableMixin, DeclaredFiltersOnlyAdmin):
 
     @admin.display(description="metadata")
     def pretty_metadata(self, obj: Source) -> Any:
-        return _pretty_json(obj.metadata)
+        return pretty_json(obj.metadata)
 
     @admin.display(description="chunks")
     def chunk_table(self, obj: Source) -> Any:
@@ -322,7 +317,7 @@ class RAGDocumentAdmin(ReadOnlyAuditAdmin):
 
     @admin.display(description="metadata")
     def pretty_metadata(self, obj: RAGDocument) -> Any:
-        return _pretty_json(obj.metadata)
+        return pretty_json(obj.metadata)
 
     @admin.display(description="vectors")
     def vectors(self, obj: RAGDocument) -> Any:

@@ -1,5 +1,6 @@
-"""Times in the admin have seconds and their zone, and every audit row's page says when it was
-written (issue 11: pages showed "Nov. 27, 2026, 4:37 a.m." and tool executions none at all)."""
+"""Times in the admin have seconds and their zone, every audit row's page says when it was
+written, and its JSON reads as JSON (issue 11: pages showed "Nov. 27, 2026, 4:37 a.m.", tool
+executions no time at all, and JSON as one compact line)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,18 @@ def test_a_changelist_shows_times_to_the_second_in_utc(operator_client):
 
     assert "2026-11-27 04:37:17 UTC" in text
     assert not re.search(r"\d{1,2}:\d{2} [ap]\.m\.", text)
+
+
+def test_an_audit_rows_json_is_indented_and_escaped(operator_client):
+    row = ToolExecutionFactory.create(inputs={"query": "<b>rings</b>", "limit": 5})
+
+    html = operator_client.get(
+        reverse("admin:agents_audit_toolexecution_change", args=[row.pk])
+    ).content.decode()
+
+    # one key a line, indented (jsonb orders the keys), escaped
+    assert (
+        "{\n  &quot;limit&quot;: 5,\n  &quot;query&quot;: &quot;&lt;b&gt;rings&lt;/b&gt;&quot;\n}"
+        in html
+    )
+    assert "<b>rings</b>" not in html
