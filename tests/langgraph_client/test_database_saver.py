@@ -5,9 +5,8 @@ with the API (what one saver writes the other reads), and keeps the API's owners
 from __future__ import annotations
 
 import asyncio
-import operator
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, TypedDict
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -15,7 +14,6 @@ from django.db import connections
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import ALL_CAPABILITIES
-from langgraph.graph import END, START, StateGraph
 
 from agents_audit.checkpoint_saver import DatabaseCheckpointSaver
 from agents_audit.errors import ThreadNotFound
@@ -23,24 +21,11 @@ from commerce.models import User
 from commerce.services import api_key_create
 from devskyy_langgraph import DevskyyCheckpointSaver
 from tests.commerce.factories import AgentUserFactory
+from tests.langgraph_client.graphs import plan_then_act
 
 # The async methods run in asgiref's thread for sync code: on its own database connection, which
 # sees only what is committed.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class State(TypedDict):
-    steps: Annotated[list[str], operator.add]
-
-
-def app(saver: Any) -> Any:
-    graph: StateGraph[State, None, State, State] = StateGraph(State)
-    graph.add_node("plan", lambda state: {"steps": ["plan"]})
-    graph.add_node("act", lambda state: {"steps": ["act"]})
-    graph.add_edge(START, "plan")
-    graph.add_edge("plan", "act")
-    graph.add_edge("act", END)
-    return graph.compile(checkpointer=saver)
 
 
 def thread(thread_id: str) -> RunnableConfig:
@@ -78,8 +63,8 @@ def test_what_one_saver_writes_the_other_reads(live_url: str) -> None:
     inside = DatabaseCheckpointSaver(agent)
 
     with DevskyyCheckpointSaver(base_url=live_url, api_key=key) as outside:
-        app(inside).invoke({"steps": ["start"]}, thread("written-inside"))
-        app(outside).invoke({"steps": ["start"]}, thread("written-outside"))
+        plan_then_act(inside).invoke({"steps": ["start"]}, thread("written-inside"))
+        plan_then_act(outside).invoke({"steps": ["start"]}, thread("written-outside"))
 
         for thread_id in ("written-inside", "written-outside"):
             states = [
@@ -92,15 +77,15 @@ def test_what_one_saver_writes_the_other_reads(live_url: str) -> None:
             assert states[0] == states[1]
             assert [step for _, step in states[0]] == [2, 1, 0, -1]
             assert (
-                app(inside).get_state(thread(thread_id)).values
-                == app(outside).get_state(thread(thread_id)).values
+                plan_then_act(inside).get_state(thread(thread_id)).values
+                == plan_then_act(outside).get_state(thread(thread_id)).values
                 == {"steps": ["start", "plan", "act"]}
             )
 
 
 def test_another_users_thread_is_invisible_and_untouchable(live_url: str) -> None:
     owner, stranger = AgentUserFactory.create(), AgentUserFactory.create()
-    app(DatabaseCheckpointSaver(owner)).invoke({"steps": ["start"]}, thread("owned"))
+    plan_then_act(DatabaseCheckpointSaver(owner)).invoke({"steps": ["start"]}, thread("owned"))
     theirs = DatabaseCheckpointSaver(stranger)
 
     assert theirs.get_tuple(thread("owned")) is None
@@ -109,7 +94,7 @@ def test_another_users_thread_is_invisible_and_untouchable(live_url: str) -> Non
     theirs.delete_thread("owned")  # nothing of theirs to delete
     theirs.prune(["owned"], strategy="delete")  # skipped, as the API skips it
     with pytest.raises(ThreadNotFound):
-        app(theirs).invoke({"steps": ["start"]}, thread("owned"))
+        plan_then_act(theirs).invoke({"steps": ["start"]}, thread("owned"))
     with pytest.raises(ThreadNotFound):
         theirs.copy_thread("owned", "copied")
 

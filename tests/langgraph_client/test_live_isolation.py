@@ -8,18 +8,17 @@ conformance test runs the async ones.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, TypedDict
+from typing import Any
 
 import pytest
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import empty_checkpoint
-from langgraph.graph import END, START, StateGraph
 
 from agents_audit.models import CheckpointThread
 from devskyy_langgraph import CheckpointTooLarge, DevskyyAPIError, DevskyyCheckpointSaver
 from tests.agents_audit.checkpoint_api import snapshot
+from tests.langgraph_client.graphs import State, plan_then_act
 
 A_THREAD = "agent-a-thread"
 A_RUN = "run-of-agent-a"
@@ -31,22 +30,11 @@ def thread(thread_id: str, **configurable: Any) -> RunnableConfig:
     return {"configurable": {"thread_id": thread_id, "checkpoint_ns": "", **configurable}}
 
 
-class State(TypedDict):
-    steps: Annotated[list[str], operator.add]
-
-
 def run_graph(saver: DevskyyCheckpointSaver, thread_id: str, run_id: str) -> None:
     """plan, then act: four checkpoints (input, plan, act, done), the first three with writes."""
-    graph: StateGraph[State, None, State, State] = StateGraph(State)
-    graph.add_node("plan", lambda state: {"steps": ["plan"]})
-    graph.add_node("act", lambda state: {"steps": ["act"]})
-    graph.add_edge(START, "plan")
-    graph.add_edge("plan", "act")
-    graph.add_edge("act", END)
-    app = graph.compile(checkpointer=saver)
     config: RunnableConfig = {**thread(thread_id), "metadata": {"run_id": run_id}}
     start: State = {"steps": ["start"]}
-    assert app.invoke(start, config) == {"steps": ["start", "plan", "act"]}
+    assert plan_then_act(saver).invoke(start, config) == {"steps": ["start", "plan", "act"]}
 
 
 def put_checkpoint(saver: DevskyyCheckpointSaver, thread_id: str, **values: Any) -> None:
