@@ -55,6 +55,7 @@ from devskyy.admin import (
     ReadOnlyAuditAdmin,
     ServiceRefused,
     ServiceWrittenAdminMixin,
+    StatusAndDurationColumns,
     TimestampsReadOnlyMixin,
     VersionedForm,
     pretty_json,
@@ -71,13 +72,13 @@ class LLMRoundTableResultAdmin(ReadOnlyAuditAdmin):
 
 
 @admin.register(AgentExecution)
-class AgentExecutionAdmin(ReadOnlyAuditAdmin):
+class AgentExecutionAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
     list_display = (
         "execution_id",
         "agent_name",
-        "status",
+        "status_column",
         "tokens_used",
-        "duration_ms",
+        "duration_column",
         "created_at",
     )
     list_filter = ("status",)
@@ -86,14 +87,14 @@ class AgentExecutionAdmin(ReadOnlyAuditAdmin):
 
 
 @admin.register(ToolExecution)
-class ToolExecutionAdmin(ReadOnlyAuditAdmin):
+class ToolExecutionAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
     list_display = (
         "tool_name",
-        "status",
+        "status_column",
         "correlation_id",
         "agent_id",
         "user",
-        "duration_ms",
+        "duration_column",
         "created_at",
     )
     list_filter = ("status",)
@@ -406,14 +407,14 @@ class TaskAdmin(BigTableMixin, ServiceWrittenAdmin):
 
 
 @admin.register(ExecutionLog)
-class ExecutionLogAdmin(ReadOnlyAuditAdmin):
+class ExecutionLogAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
     list_display = (
         "task",
         "step_number",
         "agent_type",
-        "status",
+        "status_column",
         "action",
-        "duration_ms",
+        "duration_column",
         "timestamp",
     )
     list_filter = ("agent_type", "status")

@@ -216,6 +216,58 @@ def pretty_json(value: Any) -> str:
     return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
 
 
+# Statuses by how an operator should read them: a failure stands out, a success recedes.
+BAD_STATUSES = frozenset({"failed", "timeout", "dead", "rejected", "cancelled"})
+GOOD_STATUSES = frozenset({"success", "succeeded", "completed"})
+_TONES = {
+    "bad": ("#fde8e8", "#9b1c1c"),
+    "good": ("#e6f4ea", "#1e6b34"),
+    "other": ("#eef1f5", "#344054"),
+}
+
+
+def status_badge(value: str, label: str) -> str:
+    """A status as a coloured badge (``status-bad``, ``status-good`` or ``status-other``)."""
+    tone = "bad" if value in BAD_STATUSES else "good" if value in GOOD_STATUSES else "other"
+    background, colour = _TONES[tone]
+    return format_html(
+        '<span class="status status-{}" style="background: {}; color: {}; padding: 1px 7px; '
+        'border-radius: 8px; font-weight: 600; white-space: nowrap">{}</span>',
+        tone,
+        background,
+        colour,
+        label,
+    )
+
+
+def human_duration(milliseconds: int | None) -> str:
+    """``350 ms``, ``1.2 s``, ``2 min 5 s``, ``3 h 4 min``; ``-`` for none."""
+    if milliseconds is None:
+        return "-"
+    if milliseconds < 1000:
+        return f"{milliseconds} ms"
+    if milliseconds < 60_000:
+        return f"{milliseconds / 1000:.1f} s"
+    minutes, seconds = divmod(round(milliseconds / 1000), 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+class StatusAndDurationColumns:
+    """``status_column`` and ``duration_column`` for ``list_display``: the model's ``status`` as a
+    badge and its ``duration_ms`` in human units, sortable as the columns they show."""
+
+    @admin.display(description="status", ordering="status")
+    def status_column(self, obj: Any) -> str:
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="duration", ordering="duration_ms")
+    def duration_column(self, obj: Any) -> str:
+        return human_duration(obj.duration_ms)
+
+
 PRETTY_SUFFIX = "__pretty"
 
 

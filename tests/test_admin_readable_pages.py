@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from agents_audit.models import ToolExecution
+from devskyy.admin import human_duration
 from tests.agents_audit.factories import (
     AgentExecutionFactory,
     ToolExecutionFactory,
@@ -60,3 +61,36 @@ def test_an_audit_rows_json_is_indented_and_escaped(operator_client):
         in html
     )
     assert "<b>rings</b>" not in html
+
+
+def test_a_failure_stands_out_and_durations_read_in_human_units(operator_client):
+    ToolExecutionFactory.create(status="failed", duration_ms=1234, correlation_id="c-failed")
+    ToolExecutionFactory.create(status="success", duration_ms=87, correlation_id="c-ok")
+    url = reverse("admin:agents_audit_toolexecution_changelist")
+
+    text = operator_client.get(url).content.decode()
+    by_status = operator_client.get(url, {"o": "2"})  # the status column still sorts
+
+    assert re.search(r'class="status status-bad"[^>]*>Failed</span>', text)
+    assert re.search(r'class="status status-good"[^>]*>Success</span>', text)
+    assert "1.2 s" in text
+    assert "87 ms" in text
+    assert by_status.status_code == 200
+    assert [row.status for row in by_status.context["cl"].result_list] == ["failed", "success"]
+
+
+@pytest.mark.parametrize(
+    ("milliseconds", "shown"),
+    [
+        (None, "-"),
+        (0, "0 ms"),
+        (999, "999 ms"),
+        (1000, "1.0 s"),
+        (59_949, "59.9 s"),
+        (61_000, "1 min 1 s"),
+        (3_599_000, "59 min 59 s"),
+        (3_660_000, "1 h 1 min"),
+    ],
+)
+def test_human_durations(milliseconds, shown):
+    assert human_duration(milliseconds) == shown
