@@ -98,6 +98,7 @@ class ToolExecutionAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
         "created_at",
     )
     list_filter = ("status",)
+    extra_filter_lookups = ("user",)  # the user page's links to their records
     list_select_related = ("user",)
     # Exact matches only: each is backed by an index, which a LIKE '%..%' search would not use.
     search_fields = ("=correlation_id", "=tool_name", "=agent_id")

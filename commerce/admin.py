@@ -117,14 +117,35 @@ class UserAdmin(DeclaredFiltersOnlyAdmin, DjangoUserAdmin):
     list_filter = ("role", "is_active", "is_verified")
     search_fields = ("username", "email", "full_name")
     ordering = ("username",)
-    readonly_fields = ("last_login", "created_at", "updated_at")
+    readonly_fields = ("last_login", "created_at", "updated_at", "records")
     filter_horizontal = ()
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Profile", {"fields": ("email", "full_name", "metadata")}),
         ("Access", {"fields": ("role", "is_active", "is_verified")}),
+        ("Their records", {"fields": ("records",)}),
         ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
     )
+    # The lists a user's page links to, each filtered to the user (``?user__id__exact=``).
+    RECORD_LISTS = (
+        ("commerce", "order", "orders"),
+        ("commerce", "userapikey", "API keys"),
+        ("agents_audit", "toolexecution", "tool calls"),
+    )
+
+    @admin.display(description="records")
+    def records(self, user: User) -> str:
+        if user.pk is None:
+            return "-"
+        return format_html_join(
+            " · ",
+            '<a href="{}?user__id__exact={}">{}</a>',
+            (
+                (reverse(f"admin:{app}_{model}_changelist"), user.pk, label)
+                for app, model, label in self.RECORD_LISTS
+            ),
+        )
+
     add_fieldsets = (
         (
             None,
@@ -464,6 +485,7 @@ class OrderAdmin(BigTableMixin, NoHistoryMixin, TimestampsReadOnlyMixin, Declare
         "created_at",
     )
     list_filter = ("status",)
+    extra_filter_lookups = ("user",)  # the user page's links to their records
     list_select_related = ("user",)
     search_fields = ("=order_number", "user__username", "user__email")
     raw_id_fields = ("user",)
@@ -546,6 +568,7 @@ class UserAPIKeyAdmin(DeclaredFiltersOnlyAdmin):
 
     list_display = ("name", "prefix", "user", "created", "expiry_date", "_has_expired", "revoked")
     list_filter = ("revoked",)
+    extra_filter_lookups = ("user",)  # the user page's links to their records
     list_select_related = ("user",)
     search_fields = ("name", "=prefix", "user__username")
     raw_id_fields = ("user",)

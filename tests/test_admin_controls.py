@@ -4,6 +4,7 @@ roles replace Django's groups, and no button leads to a 403."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -11,9 +12,9 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from commerce.services import order_place
+from commerce.services import api_key_create, order_place
 from tests.agents_audit.factories import ToolExecutionFactory
-from tests.commerce.factories import OrderFactory, ProductFactory, UserFactory
+from tests.commerce.factories import AgentUserFactory, OrderFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +104,28 @@ def test_a_password_link_on_a_users_page_leads_somewhere_the_viewer_may_go(
     for client in (operator_client, admin_role_client):
         if password in page(client, change):
             assert client.get(password).status_code == 200
+
+
+def test_a_users_page_links_to_their_orders_keys_and_tool_calls(operator_client):
+    customer, someone_else = AgentUserFactory.create(), AgentUserFactory.create()
+    theirs = [
+        OrderFactory.create(user=customer),
+        ToolExecutionFactory.create(user=customer),
+    ]
+    api_key_create(user=customer, name="theirs")
+    OrderFactory.create(user=someone_else)
+    ToolExecutionFactory.create(user=someone_else)
+    api_key_create(user=someone_else, name="not theirs")
+
+    html = page(operator_client, reverse("admin:commerce_user_change", args=[customer.pk]))
+    links = re.findall(r'href="(/admin/[^"]+\\?user__id__exact=[^"]+)"', html)
+
+    assert len(links) == 3
+    listed = {}
+    for link in links:
+        response = operator_client.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
+        listed[link.split("?")[0]] = list(response.context["cl"].result_list)
+    assert listed["/admin/commerce/order/"] == [theirs[0]]
+    assert listed["/admin/agents_audit/toolexecution/"] == [theirs[1]]
+    assert [key.name for key in listed["/admin/commerce/userapikey/"]] == ["theirs"]
