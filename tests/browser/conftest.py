@@ -12,7 +12,7 @@ emptied after it.
 
 For a new test: ``operator_page`` is a page already logged in as an operator (its session made in
 the database, not typed); ``pages.log_in`` types into the login form; ``screenshot`` saves a PNG
-under ``artifacts/screenshots/``; ``world.console_world`` seeds a row for every admin table.
+under ``artifacts/screenshots/``; ``world`` is a row in every table the admin lists.
 Every page a test opens must load without a JavaScript error or an HTTP error (``page``).
 """
 
@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 
 from commerce.models import User
 from tests.browser import pages
-from tests.commerce.factories import OperatorFactory
+from tests.browser import world as world_module
 
 HERE = Path(__file__).parent
 
@@ -99,14 +99,17 @@ def page(context: BrowserContext, page_errors: list[str]) -> Iterator[Page]:
 
 
 @pytest.fixture
-def operator_user(transactional_db: None) -> User:
-    return OperatorFactory.create(username="olivia", full_name="Olivia Operator")
+def operator_page(page: Page, base_url: str, operator: User) -> Page:
+    """``page``, logged in as ``operator`` (tests/conftest.py; committed, as ``live_server``
+    makes every database fixture transactional)."""
+    pages.give_session(page.context, operator, base_url)
+    return page
 
 
 @pytest.fixture
-def operator_page(page: Page, base_url: str, operator_user: User) -> Page:
-    pages.give_session(page.context, operator_user, base_url)
-    return page
+def world(operator: User) -> world_module.ConsoleWorld:
+    """A row in every table the operator's admin lists (``tests/browser/world.py``)."""
+    return world_module.console_world(operator=operator)
 
 
 @pytest.fixture

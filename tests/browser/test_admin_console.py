@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from django.contrib import admin
 from django.test import RequestFactory
 from django.urls import reverse
@@ -15,16 +14,10 @@ from playwright.sync_api import Page, expect
 
 from commerce.models import User
 from tests.browser import pages
-from tests.browser.world import CORRELATION_ID, ConsoleWorld, console_world
-from tests.commerce.factories import AgentUserFactory
+from tests.browser.world import CORRELATION_ID, ConsoleWorld
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 Screenshot = Callable[[Page, str], Path]
-
-
-@pytest.fixture
-def world(operator_user: User) -> ConsoleWorld:
-    return console_world(operator=operator_user)
 
 
 def changelists_for(user: User) -> set[str]:
@@ -37,15 +30,15 @@ def changelists_for(user: User) -> set[str]:
 
 
 def test_an_operator_logs_in_through_the_form_and_sees_the_styled_index(
-    page: Page, base_url: str, operator_user: User, screenshot: Screenshot
+    page: Page, base_url: str, operator: User, screenshot: Screenshot
 ) -> None:
     page.goto("/admin/")
     expect(page).to_have_url(re.compile(r"/admin/login/\?next=/admin/$"))
 
-    pages.log_in(page, "olivia")
+    pages.log_in(page, operator.username)
 
     expect(page).to_have_url(f"{base_url}/admin/")
-    expect(page.locator("#user-tools")).to_contain_text("olivia", ignore_case=True)
+    expect(page.locator("#user-tools")).to_contain_text(operator.username, ignore_case=True)
     expect(page.get_by_role("link", name="Tool executions")).to_be_visible()
     # The admin's stylesheets loaded (a missing one is an HTTP error, which `page` reports too).
     header = page.evaluate("getComputedStyle(document.querySelector('#header')).backgroundColor")
@@ -55,13 +48,13 @@ def test_an_operator_logs_in_through_the_form_and_sees_the_styled_index(
 
 
 def test_every_changelist_on_the_index_opens_and_shows_its_table(
-    operator_page: Page, operator_user: User, world: ConsoleWorld
+    operator_page: Page, operator: User, world: ConsoleWorld
 ) -> None:
     page = operator_page
     page.goto("/admin/")
     links = page.locator("#content-main tr[class^='model-'] th a")
     listed = {str(link.get_attribute("href")) for link in links.all()}
-    assert listed == changelists_for(operator_user)
+    assert listed == changelists_for(operator)
 
     failures = {}
     for href in sorted(listed):
@@ -134,10 +127,8 @@ def test_an_order_page_offers_no_save_and_no_delete(
     expect(content.get_by_role("link", name="Delete")).to_have_count(0)
 
 
-def test_an_agent_cannot_log_in(page: Page, transactional_db: None) -> None:
-    AgentUserFactory.create(username="shop_agent")
-
-    pages.log_in(page, "shop_agent")
+def test_an_agent_cannot_log_in(page: Page, agent_user: User) -> None:
+    pages.log_in(page, agent_user.username)
 
     expect(page).to_have_url(re.compile(r"/admin/login/"))
     expect(page.locator(".errornote")).to_contain_text("staff account")

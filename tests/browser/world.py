@@ -34,8 +34,9 @@ CORRELATION_ID = "corr-checkout-20240607-0001"
 @dataclass(frozen=True)
 class ConsoleWorld:
     agent: User
-    task: Task
-    order: Order
+    task: Task  # approved by the operator; its first job queued
+    pending_task: Task
+    order: Order  # pending, placed by the agent
     agent_execution: AgentExecution
     # One checkout traced under CORRELATION_ID: a search, a failed payment call, a retry.
     traced: list[ToolExecution]
@@ -56,6 +57,7 @@ def console_world(*, operator: User) -> ConsoleWorld:
 
     task = task_create(request_text="Deploy the shop to staging", created_by=agent)
     task_approve(task=task, by=operator)  # queues its first job, with events
+    pending_task = task_create(request_text="Rotate the payment keys", created_by=agent)
     ExecutionLogFactory.create(task=task)
     ArtifactFactory.create(task=task)
     ProjectFactory.create(name="Storefront")
@@ -101,6 +103,7 @@ def console_world(*, operator: User) -> ConsoleWorld:
     return ConsoleWorld(
         agent=agent,
         task=task,
+        pending_task=pending_task,
         order=order,
         agent_execution=agent_execution,
         traced=traced,
