@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    sync_playwright,
+)
 
 from commerce.models import User
 from tests.browser import pages
@@ -88,12 +96,19 @@ def page(context: BrowserContext, page_errors: list[str]) -> Iterator[Page]:
     """A page whose JavaScript errors and HTTP errors (4xx/5xx, of the page or of any stylesheet,
     script or image it loads) are collected in ``page_errors``, which must stay empty."""
     page = context.new_page()
+
+    def on_failed(request: Request) -> None:
+        # A request cut short by the next navigation (ERR_ABORTED) is the browser's doing.
+        if "ERR_ABORTED" not in (request.failure or ""):
+            page_errors.append(f"failed: {request.url} ({request.failure})")
+
+    def on_response(response: Response) -> None:
+        if response.status >= 400:
+            page_errors.append(f"HTTP {response.status}: {response.url}")
+
     page.on("pageerror", lambda error: page_errors.append(f"JavaScript: {error}"))
-    page.on("requestfailed", lambda r: page_errors.append(f"failed: {r.url} ({r.failure})"))
-    page.on(
-        "response",
-        lambda r: page_errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
-    )
+    page.on("requestfailed", on_failed)
+    page.on("response", on_response)
     yield page
     assert page_errors == [], "the pages opened had errors"
 
