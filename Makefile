@@ -17,7 +17,7 @@ TORCH ?= torch==2.13.0
 # embedding model (up to 1.5 GB each). TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: help install run test lint format migrate bench db-start db-stop db-status clean
+.PHONY: help install browser run test lint format migrate bench db-start db-stop db-status clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -31,12 +31,26 @@ $(STAMP): pyproject.toml clients/langgraph/pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
+# The browser tests (tests/browser/) drive Debian's Chromium through Playwright: installed here
+# from the distribution's packages, never by `playwright install` (nothing is downloaded at test
+# time). apt-get needs root: sudo is used when it is there.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "The browser tests need $(CHROMIUM): install Chromium (Debian: apt-get install chromium)" >&2; exit 1; }
+	@if [ "$$(id -u)" = 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; \
+	else echo "The browser tests need $(CHROMIUM): run 'apt-get install chromium' as root" >&2; exit 1; fi; \
+	set -x; $$sudo apt-get update && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+
+browser: $(CHROMIUM) ## Install Debian's Chromium for the browser tests (apt-get, as root or with sudo)
+
 run: $(STAMP) ## Start the embedded database, migrate, create a demo operator, serve on 127.0.0.1:8000
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py ensure_demo_operator --url http://$(HOST):$(PORT)/admin/
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP) lint ## Lint, check migrations, run the whole suite against real PostgreSQL, in parallel
+test: $(STAMP) $(CHROMIUM) lint ## Lint, check migrations, run the whole suite against real PostgreSQL, in parallel
 	DJANGO_SETTINGS_MODULE=devskyy.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
