@@ -259,6 +259,21 @@ class StatusAndDurationColumns:
     """``status_column`` and ``duration_column`` for ``list_display``: the model's ``status`` as a
     badge and its ``duration_ms`` in human units, sortable as the columns they show."""
 
+    _SHOWN_AS = {"status": "status_column", "duration_ms": "duration_column"}
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        """On a row's page, too, the status is a badge and the duration in human units."""
+        fields = super().get_fields(request, obj)  # type: ignore[misc]
+        if obj is None:
+            return fields
+        return list(dict.fromkeys(self._SHOWN_AS.get(f, f) for f in fields))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        if obj is None:
+            return readonly
+        return readonly + tuple(self._SHOWN_AS.values())
+
     @admin.display(description="status", ordering="status")
     def status_column(self, obj: Any) -> str:
         return status_badge(obj.status, obj.get_status_display())
@@ -284,7 +299,9 @@ class PrettyJSONMixin:
         if obj is None:
             return fields
         json_fields = self._json_fields()
-        return [f"{f}{PRETTY_SUFFIX}" if f in json_fields else f for f in fields]
+        # Django lists the read-only fields after the form's, so a display is there already.
+        shown = [f"{f}{PRETTY_SUFFIX}" if f in json_fields else f for f in fields]
+        return list(dict.fromkeys(shown))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         readonly = tuple(super().get_readonly_fields(request, obj))  # type: ignore[misc]

@@ -63,6 +63,37 @@ def test_an_audit_rows_json_is_indented_and_escaped(operator_client):
     assert "<b>rings</b>" not in html
 
 
+def test_each_json_field_shows_once_on_an_audit_rows_page(operator_client):
+    row = ToolExecutionFactory.create(inputs={"query": "rings"})
+
+    url = reverse("admin:agents_audit_toolexecution_change", args=[row.pk])
+    response = operator_client.get(url)
+
+    names = [
+        field.field["name"]  # every field of this page is read-only: a dict per field
+        for fieldset in response.context["adminform"]
+        for line in fieldset
+        for field in line
+    ]
+    assert len(names) == len(set(names)), names
+    assert names.count("inputs__pretty") == 1
+    assert "inputs" not in names
+
+
+def test_an_execution_page_shows_its_status_as_a_badge_and_its_duration_in_human_units(
+    operator_client,
+):
+    row = ToolExecutionFactory.create(status="failed", duration_ms=125_000)
+
+    text = operator_client.get(
+        reverse("admin:agents_audit_toolexecution_change", args=[row.pk])
+    ).content.decode()
+
+    assert re.search(r'class="status status-bad"[^>]*>Failed</span>', text)
+    assert "2 min 5 s" in text
+    assert "125000" not in text
+
+
 def test_a_failure_stands_out_and_durations_read_in_human_units(operator_client):
     ToolExecutionFactory.create(status="failed", duration_ms=1234, correlation_id="c-failed")
     ToolExecutionFactory.create(status="success", duration_ms=87, correlation_id="c-ok")
