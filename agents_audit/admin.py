@@ -73,7 +73,7 @@ class LLMRoundTableResultAdmin(ReadOnlyAuditAdmin):
 
 
 @admin.register(AgentExecution)
-class AgentExecutionAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
+class AgentExecutionAdmin(TraceLinkMixin, StatusAndDurationColumns, ReadOnlyAuditAdmin):
     list_display = (
         "execution_id",
         "agent_name",

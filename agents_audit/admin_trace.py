@@ -2,9 +2,10 @@
 correlation id, a task or a thread on one timeline, and a "trace" link on every admin row that
 carries such an id.
 
-The page is ``/admin/agents_audit/toolexecution/trace/?correlation_id=<id>`` (or ``?task=<uuid>``,
-``?job=<id>``, ``?thread=<thread id>``): the id is a query parameter, so any id (slashes, dots,
-spaces) reaches the view as it is, and one with a NUL is dropped by ``AdminNulQueryMiddleware``.
+The page is ``/admin/agents_audit/toolexecution/trace/?correlation_id=<id>`` (or
+``?task=<uuid>``, ``?job=<id>``, ``?thread=<thread id>``, ``?agent_execution=<execution id>``):
+the id is a query parameter, so any id (slashes, dots, spaces) reaches the view as it is, and one
+with a NUL is dropped by ``AdminNulQueryMiddleware``.
 What a trace holds is ``agents_audit.trace``'s business; this module renders it.
 """
 
@@ -24,6 +25,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from agents_audit.models import (
+    AgentExecution,
     Checkpoint,
     CheckpointThread,
     Event,
@@ -47,6 +49,8 @@ def trace_target(obj: Model) -> tuple[str, str] | None:
     """The trace a row belongs to, as ``(root, key)``; None for a row with no id to trace."""
     if isinstance(obj, ToolExecution):
         return Root.CORRELATION, obj.correlation_id
+    if isinstance(obj, AgentExecution):
+        return Root.AGENT_EXECUTION, obj.execution_id
     if isinstance(obj, Event):
         if obj.correlation_id:
             return Root.CORRELATION, obj.correlation_id
@@ -108,6 +112,7 @@ ROOT_LABELS = {
     Root.TASK: "task",
     Root.JOB: "job",
     Root.THREAD: "thread",
+    Root.AGENT_EXECUTION: "agent execution",
 }
 
 

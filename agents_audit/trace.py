@@ -12,6 +12,8 @@ What belongs to a trace, by its root:
 - **a job**: its task's trace.
 - **a thread**: the trace of the task whose ``thread_id`` it is; a thread no task names is the
   thread alone.
+- **an agent execution** (its ``execution_id``): the trace of the correlation ids of the tool
+  executions that name it; an execution no tool execution names is the execution alone.
 
 A trace's tasks bring their execution logs, and their LangGraph threads with their checkpoints
 (``tasks.thread_id``; where a thread was saved).
@@ -50,6 +52,7 @@ KIND_LIMIT = 500
 
 # The longest id each root takes; anything longer (or holding a NUL) names nothing.
 CORRELATION_ID_MAX_LENGTH = ToolExecution._meta.get_field("correlation_id").max_length or 64
+EXECUTION_ID_MAX_LENGTH = AgentExecution._meta.get_field("execution_id").max_length or 100
 
 
 class Root:
@@ -57,13 +60,15 @@ class Root:
     TASK = "task"
     JOB = "job"
     THREAD = "thread"
+    AGENT_EXECUTION = "agent_execution"
 
-    ALL = (CORRELATION, TASK, JOB, THREAD)
+    ALL = (CORRELATION, TASK, JOB, THREAD, AGENT_EXECUTION)
 
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of row on a timeline: its model and how to read its time, duration and status."""
+    """One kind of row on a timeline (``name``: its key in ``Trace.kinds``, stable for pages and
+    tests)."""
 
     name: str
     label: str
@@ -197,12 +202,12 @@ class _Builder:
             queryset = Checkpoint.objects.filter(thread_id__in=thread_ids)
             self.read(CHECKPOINT, queryset, "created_at", "id")
 
-    def correlation(self, correlation_id: str) -> None:
-        tools = self.tool_executions([correlation_id])
+    def correlation(self, correlation_ids: list[str]) -> None:
+        tools = self.tool_executions(correlation_ids)
         events = self.read(
             EVENT,
-            Event.objects.filter(correlation_id=correlation_id)
-            .exclude(correlation_id="")  # the partial index's condition
+            Event.objects.filter(correlation_id__in=correlation_ids)
+            .exclude(correlation_id="")  # the partial index's condition, for a generic plan too
             .select_related("actor"),
             "created_at",
             "id",
@@ -230,6 +235,34 @@ class _Builder:
         self.agent_executions(tools)
         self.trace.found = bool(tools or events)
 
+    def thread(self, thread_id: str) -> None:
+        if task := Task.objects.filter(thread_id=thread_id).first():
+            self.task(task)
+            return
+        threads = self.read(
+            CHECKPOINT_THREAD,
+            CheckpointThread.objects.filter(thread_id=thread_id).select_related("owner"),
+            "created_at",
+            "thread_id",
+        )
+        self.checkpoints([t.thread_id for t in threads])
+        self.trace.found = bool(threads)
+
+    def agent_execution(self, execution: AgentExecution) -> None:
+        named = ToolExecution.objects.filter(agent_id=execution.execution_id)
+        correlation_ids = sorted(
+            set(
+                named.order_by("created_at", "id").values_list("correlation_id", flat=True)[
+                    :KIND_LIMIT
+                ]
+            )
+        )
+        if correlation_ids:
+            self.correlation(correlation_ids)
+        elif self.permitted(AGENT_EXECUTION):
+            self.trace.kinds[AGENT_EXECUTION.name] = KindRows(AGENT_EXECUTION, [execution], 1)
+        self.trace.found = True
+
     def task(self, task: Task) -> None:
         if self.permitted(TASK):
             self.trace.kinds[TASK.name] = KindRows(TASK, [task], 1)
@@ -247,37 +280,32 @@ class _Builder:
 
 
 def trace_for(root: str, key: str, *, permitted: Callable[[Kind], bool]) -> Trace:
-    """The trace of ``key`` as a ``root`` (``Root.CORRELATION``, ``TASK``, ``JOB``,
-    ``THREAD``). ``permitted(kind)`` says whether the viewer may see a kind's rows; the rows of
-    the others are still followed (they link the trace) but not returned. An id that names
-    nothing (unknown, malformed, too long, holding a NUL) gives an empty trace, ``found`` False.
+    """The trace of ``key`` as a ``root`` (one of ``Root.ALL``). ``permitted(kind)`` says
+    whether the viewer may see a kind's rows; the rows of the others are still followed (they
+    link the trace) but not returned. An id that names nothing (unknown, malformed, too long,
+    holding a NUL) gives an empty trace, ``found`` False.
     """
     builder = _Builder(root, key, permitted)
     if root == Root.CORRELATION:
         if (correlation_id := _clean(key, CORRELATION_ID_MAX_LENGTH)) is not None:
-            builder.correlation(correlation_id)
+            builder.correlation([correlation_id])
     elif root == Root.TASK:
-        if (task_id := _uuid(key)) is not None and (
-            task := Task.objects.filter(pk=task_id).first()
-        ):
+        task_id = _uuid(key)
+        if task_id is not None and (task := Task.objects.filter(pk=task_id).first()):
             builder.task(task)
     elif root == Root.JOB:
-        if (job_id := _bigint(key)) is not None and (
-            job := Job.objects.filter(pk=job_id).select_related("task").first()
-        ):
+        job_id = _bigint(key)
+        jobs = Job.objects.select_related("task")
+        if job_id is not None and (job := jobs.filter(pk=job_id).first()):
             builder.task(job.task)
-    elif root == Root.THREAD and (thread_id := _clean(key, THREAD_ID_MAX_LENGTH)) is not None:
-        if task := Task.objects.filter(thread_id=thread_id).first():
-            builder.task(task)
-        else:
-            threads = builder.read(
-                CHECKPOINT_THREAD,
-                CheckpointThread.objects.filter(thread_id=thread_id).select_related("owner"),
-                "created_at",
-                "thread_id",
-            )
-            builder.checkpoints([t.thread_id for t in threads])
-            builder.trace.found = bool(threads)
+    elif root == Root.THREAD:
+        if (thread_id := _clean(key, THREAD_ID_MAX_LENGTH)) is not None:
+            builder.thread(thread_id)
+    elif root == Root.AGENT_EXECUTION:
+        execution_id = _clean(key, EXECUTION_ID_MAX_LENGTH)
+        executions = AgentExecution.objects.filter(execution_id=execution_id)
+        if execution_id is not None and (execution := executions.first()):
+            builder.agent_execution(execution)
     return builder.trace
 
 
