@@ -11,6 +11,8 @@ What a trace holds is ``agents_audit.trace``'s business; this module renders it.
 
 from __future__ import annotations
 
+import functools
+import urllib.parse
 from datetime import UTC
 from typing import Any
 
@@ -20,8 +22,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils.html import format_html
+from django.urls import get_script_prefix, path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from agents_audit.models import (
@@ -134,10 +136,28 @@ def offset_text(milliseconds: int) -> str:
     return f"+{seconds}.{ms:03d} s"
 
 
+_PK = "TRACEPK"
+
+
+@functools.cache
+def _change_url_pattern(app_label: str, model_name: str, script_prefix: str) -> str:
+    return reverse(f"admin:{app_label}_{model_name}_change", args=[_PK])
+
+
+def _change_url(app_label: str, model_name: str, pk: Any) -> str:
+    """``reverse()`` of a row's change page (a test holds them equal), without resolving the
+    pattern for each of a trace's rows (a fifth of a large page's time): the admin's quoting of
+    the key, then the percent-encoding ``reverse`` applies."""
+    key = urllib.parse.quote(quote(str(pk)), safe="!$&'()*+,;=/~:@")
+    pattern = _change_url_pattern(app_label, model_name, get_script_prefix())
+    return pattern.replace(_PK, key, 1)
+
+
 def _row(placed: TimelineEntry) -> dict[str, Any]:
+    """One timeline row's values, and its ``html``."""
     entry = placed.entry
     opts = entry.obj._meta
-    return {
+    row = {
         "kind": entry.kind.name,
         "kind_label": entry.kind.label,
         "at": _utc_ms(entry.at),
@@ -152,11 +172,73 @@ def _row(placed: TimelineEntry) -> dict[str, Any]:
         "title": entry.title,
         "summary": entry.summary,
         "error": entry.error,
-        "url": reverse(
-            f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(entry.obj.pk)]
-        ),
+        "url": _change_url(opts.app_label, opts.model_name, entry.obj.pk),
         "json": [(label, pretty_json(value)) for label, value in entry.json if value is not None],
     }
+    row["html"] = _row_html(row)
+    return row
+
+
+# A timeline row, written here rather than in the template: a trace may show thousands of rows,
+# and the template engine took about a millisecond a row (1.2 s for 1,500 rows) where
+# format_html takes a few dozen microseconds. The classes are the page's stable hooks (see
+# trace.html).
+ROW_HTML = (
+    '<tr class="trace-entry trace-kind-{kind}{bad}" data-kind="{kind}" '
+    'data-offset-ms="{offset_ms}"{duration_attribute}>'
+    '<td class="trace-time"><time datetime="{at_iso}">{at}</time></td>'
+    '<td class="trace-offset">{offset}</td>'
+    '<td class="trace-what"><span class="trace-kind">{kind_label}</span> '
+    '<a href="{url}">{title}</a>{summary}{error}{json}</td>'
+    '<td class="trace-status">{status}</td>'
+    '<td class="trace-duration">{duration}</td>'
+    '<td><div class="trace-track">{bar}</div></td>'
+    "</tr>"
+)
+
+
+def _row_html(row: dict[str, Any]) -> str:
+    if row["duration_ms"] is None:
+        bar = format_html(
+            '<span class="trace-bar trace-bar-tick" style="left: {}%"></span>', row["left"]
+        )
+        duration_attribute = ""
+    else:
+        bar = format_html(
+            '<span class="trace-bar trace-bar-span" style="left: {}%; width: {}%" '
+            'title="{}"></span>',
+            row["left"],
+            row["width"],
+            row["duration"],
+        )
+        duration_attribute = format_html(' data-duration-ms="{}"', row["duration_ms"])
+    return format_html(
+        ROW_HTML,
+        kind=row["kind"],
+        bad=" trace-entry-bad" if row["error"] else "",
+        offset_ms=row["offset_ms"],
+        duration_attribute=duration_attribute,
+        at_iso=row["at_iso"],
+        at=row["at"],
+        offset=row["offset"],
+        kind_label=row["kind_label"],
+        url=row["url"],
+        title=row["title"],
+        summary=format_html('<div class="trace-summary">{}</div>', row["summary"])
+        if row["summary"]
+        else "",
+        error=format_html('<div class="trace-error">{}</div>', row["error"])
+        if row["error"]
+        else "",
+        json=format_html_join(
+            "",
+            '<details class="trace-json"><summary>{}</summary>{}</details>',
+            row["json"],
+        ),
+        status=row["status"],
+        duration=row["duration"] or "-",
+        bar=bar,
+    )
 
 
 def _root_and_key(request: HttpRequest) -> tuple[str | None, str]:

@@ -17,6 +17,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.http import urlencode
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agents_audit import admin_trace
 from agents_audit import trace as trace_module
@@ -217,6 +219,20 @@ def test_every_related_row_is_on_the_timeline_in_time_order_with_ms_times_and_of
 def url_of(obj: Any) -> str:
     opts = obj._meta
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.text(min_size=1, max_size=40))
+def test_a_rows_link_is_the_admins_own_url_for_it(key):
+    """The trace builds change-page URLs from one reversed pattern per model; Django's
+    ``reverse`` is the reference, for any key (slashes, underscores, percent signs, unicode)."""
+    from django.contrib.admin.utils import quote
+
+    from agents_audit.admin_trace import _change_url
+
+    for app_label, model_name in (("agents_audit", "checkpointthread"), ("agents_audit", "job")):
+        expected = reverse(f"admin:{app_label}_{model_name}_change", args=[quote(key)])
+        assert _change_url(app_label, model_name, key) == expected
 
 
 def test_duration_bars_are_proportional_and_rows_without_a_duration_get_a_tick(
