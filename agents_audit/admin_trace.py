@@ -192,7 +192,7 @@ ROW_HTML = (
     '<a href="{url}">{title}</a>{summary}{error}{json}</td>'
     '<td class="trace-status">{status}</td>'
     '<td class="trace-duration">{duration}</td>'
-    '<td><div class="trace-track">{bar}</div></td>'
+    '<td class="trace-timeline-cell"><div class="trace-track">{bar}</div></td>'
     "</tr>"
 )
 
