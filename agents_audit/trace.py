@@ -27,6 +27,7 @@ root's own look-up.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -146,11 +147,15 @@ def _uuid(value: str) -> uuid.UUID | None:
 
 
 def _bigint(value: str) -> int | None:
-    try:
-        number = int(value)
-    except (ValueError, TypeError):
+    """A positive bigint written in ASCII digits (``int()`` also takes ``" 7"``, ``"1_0"``,
+    ``"٣"``)."""
+    if not _DIGITS.fullmatch(value):
         return None
-    return number if 0 < number < 2**63 else None
+    number = int(value)
+    return number if number < 2**63 else None
+
+
+_DIGITS = re.compile(r"[1-9][0-9]{0,18}")
 
 
 class _Builder:

@@ -312,6 +312,7 @@ def test_each_kind_is_bounded_and_the_page_says_how_many_more(
         (Root.TASK, "2b7d3f52-6a4e-4a55-9a0e-0c1b2d3e4f50"),
         (Root.JOB, "99999999999999999999999"),
         (Root.JOB, "-1"),
+        (Root.JOB, "1_0"),
         (Root.THREAD, "t" * 300),
         (Root.THREAD, "no/such/../thread"),
         (Root.AGENT_EXECUTION, "no-such-execution"),
