@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
+from agents_audit.admin_trace import TraceLinkMixin, TraceViewMixin
 from agents_audit.checkpoints import (
     checkpoint_channel_values,
     checkpoint_pending_writes,
@@ -72,7 +73,7 @@ class LLMRoundTableResultAdmin(ReadOnlyAuditAdmin):
 
 
 @admin.register(AgentExecution)
-class AgentExecutionAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
+class AgentExecutionAdmin(TraceLinkMixin, StatusAndDurationColumns, ReadOnlyAuditAdmin):
     list_display = (
         "execution_id",
         "agent_name",
@@ -87,7 +88,7 @@ class AgentExecutionAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
 
 
 @admin.register(ToolExecution)
-class ToolExecutionAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
+class ToolExecutionAdmin(TraceViewMixin, StatusAndDurationColumns, ReadOnlyAuditAdmin):
     list_display = (
         "tool_name",
         "status_column",
@@ -231,7 +232,7 @@ def report_cell(value: Any) -> str:
 
 
 @admin.register(Task)
-class TaskAdmin(BigTableMixin, ServiceWrittenAdmin):
+class TaskAdmin(TraceLinkMixin, BigTableMixin, ServiceWrittenAdmin):
     """Tasks: created with ``task_create`` (by you), edited with ``task_update`` (optimistic,
     like products), and decided with the Approve / Reject actions (``task_approve``,
     ``task_reject``: operators only, never your own task). The status and everything the
@@ -276,6 +277,7 @@ class TaskAdmin(BigTableMixin, ServiceWrittenAdmin):
             (None, {"fields": (*editable, "version")}),
             ("Lifecycle", {"fields": self.LIFECYCLE_FIELDS}),
             ("LangGraph thread", {"fields": self.THREAD_FIELDS}),
+            ("Trace", {"fields": ("trace_link",)}),
             ("Dates", {"fields": ("created_at", "updated_at")}),
         )
 
@@ -408,7 +410,7 @@ class TaskAdmin(BigTableMixin, ServiceWrittenAdmin):
 
 
 @admin.register(ExecutionLog)
-class ExecutionLogAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
+class ExecutionLogAdmin(TraceLinkMixin, StatusAndDurationColumns, ReadOnlyAuditAdmin):
     list_display = (
         "task",
         "step_number",
@@ -426,7 +428,7 @@ class ExecutionLogAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAuditAdmin):
+class EventAdmin(TraceLinkMixin, ReadOnlyAuditAdmin):
     """The event trail: append-only in the database, read-only here."""
 
     list_display = (
@@ -479,7 +481,7 @@ class JobTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Job)
-class JobAdmin(ReadOnlyAuditAdmin):
+class JobAdmin(TraceLinkMixin, ReadOnlyAuditAdmin):
     """Jobs: read-only (nobody edits a job row; no adding or deleting either). Operators act
     through the Cancel and Retry actions (``job_cancel``, ``job_retry``), which report what they
     did and, per job, what the service refused. Job types are paused under "Job type pauses"."""
@@ -642,7 +644,7 @@ THREAD_PAGE_CHECKPOINTS = 50
 
 
 @admin.register(CheckpointThread)
-class CheckpointThreadAdmin(ReadOnlyAuditAdmin):
+class CheckpointThreadAdmin(TraceLinkMixin, ReadOnlyAuditAdmin):
     """LangGraph threads: an agent's graph state, saved through the checkpoint API. Read-only:
     agents write them (and delete them through the API); operators read them here, linked to the
     task whose ``thread_id`` they are."""
@@ -672,7 +674,7 @@ class CheckpointThreadAdmin(ReadOnlyAuditAdmin):
 
 
 @admin.register(Checkpoint)
-class CheckpointAdmin(ReadOnlyAuditAdmin):
+class CheckpointAdmin(TraceLinkMixin, ReadOnlyAuditAdmin):
     """One saved step of a LangGraph thread: the checkpoint and its metadata (JSON), its channel
     values and pending writes (LangGraph's serialized bytes: their type and size)."""
 
