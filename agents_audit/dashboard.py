@@ -202,10 +202,9 @@ def top_errors_load(now: datetime) -> list[dict[str, Any]]:
 def top_errors_render(rows: list[dict[str, Any]]) -> SafeString:
     bars = [
         Bar(
-            label=row["tool_name"],
+            label=f"{row['tool_name']}: {row['message'] or '(no message)'}",
             segments=[Segment(row["count"], "bar-failed")],
             text=f"{row['count']:,}",
-            title=f"{row['tool_name']}: {row['message'] or '(no message)'}",
         )
         for row in rows
     ]
@@ -221,7 +220,7 @@ def top_errors_render(rows: list[dict[str, Any]]) -> SafeString:
             for row in rows
         ],
     )
-    return format_html("{}{}", bar_chart(bars), body)
+    return format_html("{}{}", bar_chart(bars, label_width=300, label_chars=48), body)
 
 
 # --- tokens per agent per day -----------------------------------------------------------------
@@ -392,8 +391,8 @@ def task_funnel_render(counts: dict[str, int]) -> SafeString:
 # --- the job queue ----------------------------------------------------------------------------
 
 # Each branch's WHERE implies a partial index's predicate (jobs_runnable_idx,
-# jobs_running_lease_idx, jobs_finished_idx), so the statement reads live jobs and recently dead
-# ones only.
+# jobs_running_lease_idx, jobs_dead_idx), so the statement reads live jobs and recently dead
+# ones only, however many jobs have finished.
 QUEUE_SQL = """
 SELECT job_type,
        count(*) FILTER (WHERE status = 'queued'), count(*) FILTER (WHERE status = 'failed'),
