@@ -130,8 +130,11 @@ def _fill(css_class: str) -> str:
     return _FILLS.get(css_class, "#417690")
 
 
-def bar_chart(bars: Sequence[Bar], *, label_width: int = 170, width: int = 520) -> SafeString:
-    """Horizontal bars, one per row, scaled to the longest; a bar may be stacked segments."""
+def bar_chart(
+    bars: Sequence[Bar], *, label_width: int = 170, label_chars: int = 26, width: int = 520
+) -> SafeString:
+    """Horizontal bars, one per row, scaled to the longest; a bar may be stacked segments.
+    Labels longer than ``label_chars`` are shortened (the tooltip has them whole)."""
     row_height, bar_height = 22, 14
     text_width = 110
     plot_width = width - label_width - text_width
@@ -164,7 +167,7 @@ def bar_chart(bars: Sequence[Bar], *, label_width: int = 170, width: int = 520) 
                 bar.title or f"{bar.label}: {bar.text}",
                 label_width - 6,
                 y + 15,
-                _shorten(bar.label, 26),
+                _shorten(bar.label, label_chars),
                 SafeString("".join(rects)),
                 f"{x + 4:.1f}",
                 y + 15,
