@@ -14,6 +14,7 @@ an agent sent, and a ``<script>`` in one must show as text, in the HTML and in t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -21,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.db.models import Aggregate, FloatField
 from django.http import HttpRequest
 from django.utils import timezone
@@ -28,6 +30,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 CACHE_KEY_PREFIX = "devskyy:dashboard:v1:"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,8 @@ class PanelView:
 
     panel: Panel
     computed_at: datetime
-    body: SafeString | None  # None: "no data"
+    body: SafeString | None  # None: "no data" (or the query failed)
+    failed: bool = False
 
 
 _panels: dict[str, Panel] = {}
@@ -85,7 +90,15 @@ def dashboard_panels(request: HttpRequest) -> list[PanelView]:
     for panel in registered_panels():
         if not user.has_perm(panel.permission):
             continue
-        computed_at, data = panel_data(panel)
+        try:
+            computed_at, data = panel_data(panel)
+        except DatabaseError:
+            # A panel whose query fails (a statement timeout) must not take the admin index
+            # down with it: the operators need the rest of the page most in an incident. The
+            # request runs in autocommit (ATOMIC_REQUESTS is off), so the next query is fine.
+            logger.exception("The dashboard panel %r failed", panel.key)
+            views.append(PanelView(panel, timezone.now(), body=None, failed=True))
+            continue
         body = None if panel.is_empty(data) else panel.render(data)
         views.append(PanelView(panel=panel, computed_at=computed_at, body=body))
     return views

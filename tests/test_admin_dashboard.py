@@ -574,6 +574,40 @@ def partial_indexes(tables: set[str]) -> set[str]:
         return {name for (name,) in cursor.fetchall()}
 
 
+@pytest.fixture
+def failing_panel() -> Iterator[dashboard.Panel]:
+    def load(now: datetime) -> Any:
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 1")
+            try:
+                cursor.execute("SELECT pg_sleep(1)")
+            finally:
+                cursor.execute("RESET statement_timeout")
+
+    extra = dashboard.Panel(
+        key="slow", title="Too slow", permission="commerce.view_order", load=load, render=str
+    )
+    dashboard.register(extra)
+    yield extra
+    dashboard.unregister(extra.key)
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as a request runs
+def test_a_panel_whose_query_fails_says_so_and_the_rest_of_the_page_renders(
+    operator_client, failing_panel, caplog
+):
+    tool("search", timezone.now())
+
+    response = operator_client.get(INDEX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Unavailable: its query failed" in panel_html(html, "slow")
+    assert "<td>search</td>" in panel_html(html, "tool-calls")
+    assert "The dashboard panel 'slow' failed" in caplog.text
+    assert cache.get(dashboard.CACHE_KEY_PREFIX + "slow") is None  # tried again next time
+
+
 # --- who sees what ----------------------------------------------------------------------------
 
 
