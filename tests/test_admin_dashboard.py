@@ -585,7 +585,11 @@ def failing_panel() -> Iterator[dashboard.Panel]:
                 cursor.execute("RESET statement_timeout")
 
     extra = dashboard.Panel(
-        key="slow", title="Too slow", permission="commerce.view_order", load=load, render=str
+        key="slow",
+        title="Too slow",
+        permission="commerce.view_order",
+        load=load,
+        render=lambda data: format_html("{}", data),
     )
     dashboard.register(extra)
     yield extra
