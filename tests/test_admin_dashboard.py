@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.templatetags.static import static
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -404,7 +405,9 @@ def test_the_index_shows_every_panel_with_a_chart(operator_client):
     html = operator_client.get(INDEX).content.decode()
 
     assert '<section id="dashboard"' in html
-    assert "devskyy/dashboard.css" in html
+    stylesheet = static("devskyy/dashboard.css")
+    assert f'href="{stylesheet}"' in html
+    assert Client().get(stylesheet).status_code == 200
     for key in PANEL_KEYS:
         body = panel_html(html, key)
         assert '<svg class="dashboard-chart' in body, key
