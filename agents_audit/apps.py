@@ -6,4 +6,6 @@ class AgentsAuditConfig(AppConfig):
     verbose_name = "Agent audit"
 
     def ready(self) -> None:
-        from agents_audit import checks  # noqa: F401 (registers the system checks)
+        from agents_audit import checks, dashboard  # noqa: F401 (checks: registers the system checks)
+
+        dashboard.register_panels()  # the admin index's panels

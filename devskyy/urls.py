@@ -12,6 +12,7 @@ from devskyy.api.views import healthz
 admin.site.site_header = "devskyy operations"
 admin.site.site_title = "devskyy"
 admin.site.index_title = "System of record"
+admin.site.index_template = "admin/devskyy/index.html"  # the dashboard (devskyy/dashboard.py)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

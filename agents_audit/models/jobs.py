@@ -135,6 +135,11 @@ class Job(models.Model):
                 name="jobs_finished_idx",
                 condition=Q(status__in=FINISHED_STATES),
             ),
+            # The dashboard's recently dead jobs (agents_audit/dashboard.py): a few among
+            # millions of finished ones.
+            models.Index(
+                fields=["finished_at"], name="jobs_dead_idx", condition=Q(status=JobStatus.DEAD)
+            ),
         ]
 
     def __str__(self) -> str:

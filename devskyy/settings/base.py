@@ -279,6 +279,11 @@ SPECTACULAR_SETTINGS = {
 JOB_CLAIM_MAX_WAITERS = env_int("JOB_CLAIM_MAX_WAITERS", 24)
 JOB_CLAIM_POLL_SECONDS = env_int("JOB_CLAIM_POLL_SECONDS", 1)
 
+# --- Admin dashboard ------------------------------------------------------------------------
+# The admin index's panels (devskyy/dashboard.py) keep each aggregate's result this many seconds
+# in Django's cache (the process's memory unless CACHES says otherwise); 0: computed every view.
+ADMIN_DASHBOARD_CACHE_SECONDS = env_int("ADMIN_DASHBOARD_CACHE_SECONDS", 30)
+
 # --- Commerce -------------------------------------------------------------------------------
 # Money is Decimal throughout, quantized to cents with ROUND_HALF_UP (commerce/money.py).
 COMMERCE_CURRENCY = os.environ.get("COMMERCE_CURRENCY", "USD")
