@@ -35,7 +35,7 @@ from agents_audit.models import (
     Task,
     ToolExecution,
 )
-from agents_audit.models.jobs import LIVE_STATES
+from agents_audit.models.jobs import FINISHED_STATES, LIVE_STATES
 from agents_audit.reports import MAX_DAYS, REPORTS, Report
 from agents_audit.services.jobs import job_cancel, job_retry, job_type_pause, job_type_resume
 from agents_audit.services.projects import PROJECT_EDITABLE_FIELDS, project_create, project_update
@@ -52,6 +52,8 @@ from devskyy.admin import (
     BigTableMixin,
     DeclaredFiltersOnlyAdmin,
     FormErrors,
+    ObjectAction,
+    ObjectActionsMixin,
     ReadOnlyAuditAdmin,
     ServiceRefused,
     ServiceWrittenAdminMixin,
@@ -230,12 +232,20 @@ def report_cell(value: Any) -> str:
     return str(value)
 
 
+def _may_decide(task: Task, user: User, target: str) -> bool:
+    """What ``task_approve`` / ``task_reject`` accept: an operator's decision on a pending task
+    (approval: never on their own task)."""
+    if user.role not in User.STAFF_ROLES or not task.can_transition_to(target):
+        return False
+    return target != Task.Status.APPROVED or task.created_by_id != user.pk
+
+
 @admin.register(Task)
-class TaskAdmin(BigTableMixin, ServiceWrittenAdmin):
+class TaskAdmin(ObjectActionsMixin, BigTableMixin, ServiceWrittenAdmin):
     """Tasks: created with ``task_create`` (by you), edited with ``task_update`` (optimistic,
-    like products), and decided with the Approve / Reject actions (``task_approve``,
-    ``task_reject``: operators only, never your own task). The status and everything the
-    lifecycle writes are read-only here."""
+    like products), and decided with the Approve / Reject actions and buttons on its page
+    (``task_approve``, ``task_reject``: operators only, never your own task). The status and
+    everything the lifecycle writes are read-only here."""
 
     form = TaskForm
     list_display = (
@@ -253,6 +263,27 @@ class TaskAdmin(BigTableMixin, ServiceWrittenAdmin):
     ordering = ("-created_at", "-id")
     autocomplete_fields = ("project",)
     actions = ["approve", "reject"]
+    change_form_template = "admin/devskyy/change_form_object_actions.html"
+    object_actions = (
+        ObjectAction(
+            name="approve",
+            label="Approve",
+            run=lambda task, user, data: task_approve(task=task, by=user),
+            allowed=lambda task, user: _may_decide(task, user, Task.Status.APPROVED),
+            question="Approve task {obj}? Its first job is queued at once.",
+            done="Approved task {obj}; its first job is queued.",
+        ),
+        ObjectAction(
+            name="reject",
+            label="Reject",
+            run=lambda task, user, data: task_reject(task=task, by=user, reason=data["reason"]),
+            allowed=lambda task, user: _may_decide(task, user, Task.Status.REJECTED),
+            question="Reject task {obj}? The reason is kept on the task and in its event trail.",
+            done="Rejected task {obj}.",
+            form=RejectForm,
+            dangerous=True,
+        ),
+    )
     LIFECYCLE_FIELDS = (
         "status",
         "thread_id",
@@ -478,11 +509,16 @@ class JobTypeFilter(admin.SimpleListFilter):
         return queryset if value is None else queryset.filter(job_type=value)
 
 
+# What ``job_retry`` sends back to the queue (``job_cancel`` takes any job not finished).
+JOB_RETRYABLE_STATES = (Job.Status.DEAD, Job.Status.CANCELLED, Job.Status.FAILED)
+
+
 @admin.register(Job)
-class JobAdmin(ReadOnlyAuditAdmin):
+class JobAdmin(ObjectActionsMixin, ReadOnlyAuditAdmin):
     """Jobs: read-only (nobody edits a job row; no adding or deleting either). Operators act
-    through the Cancel and Retry actions (``job_cancel``, ``job_retry``), which report what they
-    did and, per job, what the service refused. Job types are paused under "Job type pauses"."""
+    through the Cancel and Retry actions and buttons on a job's page (``job_cancel``,
+    ``job_retry``), which report what they did and, per job, what the service refused. Job
+    types are paused under "Job type pauses"."""
 
     list_display = (
         "id",
@@ -502,6 +538,30 @@ class JobAdmin(ReadOnlyAuditAdmin):
     search_fields = ("=job_type", "=dedupe_key", "=worker_id", "=task__thread_id")
     ordering = ("-id",)
     actions = ["cancel", "retry"]
+    # A running job's heartbeats write its lease, not its state: only these refuse a confirmation.
+    object_action_fingerprint = ("status", "attempts")
+    object_actions = (
+        ObjectAction(
+            name="retry",
+            label="Retry",
+            run=lambda job, user, data: job_retry(job=job, by=user),
+            allowed=lambda job, user: job.status in JOB_RETRYABLE_STATES,
+            question=(
+                "Send job {obj.job_type} #{obj.pk} back to the queue? It starts over with its "
+                "full retries."
+            ),
+            done="Job {obj.job_type} #{obj.pk} is back in the queue.",
+        ),
+        ObjectAction(
+            name="cancel",
+            label="Cancel job",
+            run=lambda job, user, data: job_cancel(job=job, by=user),
+            allowed=lambda job, user: job.status not in FINISHED_STATES,
+            question="Cancel job {obj.job_type} #{obj.pk}? A running job's worker loses its lease.",
+            done="Job {obj.job_type} #{obj.pk} is cancelled.",
+            dangerous=True,
+        ),
+    )
 
     @admin.display(description="task")
     def task_link(self, job: Job) -> str:

@@ -36,6 +36,8 @@ from devskyy.admin import (
     BigTableMixin,
     DeclaredFiltersOnlyAdmin,
     NoHistoryMixin,
+    ObjectAction,
+    ObjectActionsMixin,
     ReadOnlyAuditAdmin,
     ServiceRefused,
     ServiceWrittenAdminMixin,
@@ -260,7 +262,9 @@ def _refusal(exc: Exception) -> dict[str | None, list[str]]:
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceWrittenAdminMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
+class ProductAdmin(
+    ObjectActionsMixin, ServiceWrittenAdminMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin
+):
     """Products are written through the services, like the API does.
 
     - Add: ``product_create``; the stock typed here is the opening stock (an ``opening``
@@ -285,6 +289,25 @@ class ProductAdmin(ServiceWrittenAdminMixin, TimestampsReadOnlyMixin, DeclaredFi
     search_fields = ("sku", "name", "description")
     ordering = ("sku",)
     actions = ["publish", "archive"]
+    object_actions = (
+        ObjectAction(
+            name="publish",
+            label="Publish",
+            run=lambda product, user, data: services.product_publish(product=product),
+            allowed=lambda product, user: product.can_transition_to(Product.Status.PUBLISHED),
+            question="Publish {obj}? It shows in the catalogue and can be ordered.",
+            done="Published {obj}.",
+        ),
+        ObjectAction(
+            name="archive",
+            label="Archive",
+            run=lambda product, user, data: services.product_archive(product=product),
+            allowed=lambda product, user: product.can_transition_to(Product.Status.ARCHIVED),
+            question="Archive {obj}? It leaves the catalogue; its orders keep it.",
+            done="Archived {obj}.",
+            dangerous=True,
+        ),
+    )
     change_form_template = "admin/commerce/product/change_form.html"
     RECENT_MOVEMENTS = 10
 
@@ -448,6 +471,15 @@ class StockMovementAdmin(ReadOnlyAuditAdmin):
     ordering = ("-id",)
 
 
+class OrderCancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=MAX_REASON_LENGTH,
+        initial="cancelled in the admin",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the order's history.",
+    )
+
+
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
@@ -472,7 +504,13 @@ class OrderEventInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(BigTableMixin, NoHistoryMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
+class OrderAdmin(
+    ObjectActionsMixin,
+    BigTableMixin,
+    NoHistoryMixin,
+    TimestampsReadOnlyMixin,
+    DeclaredFiltersOnlyAdmin,
+):
     """Orders are placed through the API (or order_place); here they move through their states
     with the actions, which call the same services (locks, events, restock)."""
 
@@ -493,6 +531,36 @@ class OrderAdmin(BigTableMixin, NoHistoryMixin, TimestampsReadOnlyMixin, Declare
     inlines = [OrderLineInline, OrderEventInline]
     readonly_fields = ("order_number", "user", "status", "subtotal", "total_price", "metadata")
     actions = ["mark_processing", "complete", "cancel"]
+    object_actions = (
+        ObjectAction(
+            name="mark_processing",
+            label="Mark processing",
+            run=lambda order, user, data: services.order_mark_processing(order=order, by=user),
+            allowed=lambda order, user: order.can_transition_to(Order.Status.PROCESSING),
+            question="Mark order {obj} processing (payment received)?",
+            done="Order {obj} is processing.",
+        ),
+        ObjectAction(
+            name="complete",
+            label="Complete",
+            run=lambda order, user, data: services.order_complete(order=order, by=user),
+            allowed=lambda order, user: order.can_transition_to(Order.Status.COMPLETED),
+            question="Complete order {obj} (shipped or delivered)?",
+            done="Order {obj} is completed.",
+        ),
+        ObjectAction(
+            name="cancel",
+            label="Cancel order",
+            run=lambda order, user, data: services.order_cancel(
+                order=order, by=user, reason=data["reason"]
+            ),
+            allowed=lambda order, user: order.can_transition_to(Order.Status.CANCELLED),
+            question="Cancel order {obj}? Every line's quantity goes back in stock.",
+            done="Order {obj} is cancelled; its stock went back.",
+            form=OrderCancelForm,
+            dangerous=True,
+        ),
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # placing an order takes stock: that is order_place's job (the API)
