@@ -241,7 +241,7 @@ def _may_decide(task: Task, user: User, target: str) -> bool:
 
 
 @admin.register(Task)
-class TaskAdmin(ObjectActionsMixin, BigTableMixin, ServiceWrittenAdmin):
+class TaskAdmin(ObjectActionsMixin, StatusAndDurationColumns, BigTableMixin, ServiceWrittenAdmin):
     """Tasks: created with ``task_create`` (by you), edited with ``task_update`` (optimistic,
     like products), and decided with the Approve / Reject actions and buttons on its page
     (``task_approve``, ``task_reject``: operators only, never your own task). The status and
@@ -250,7 +250,7 @@ class TaskAdmin(ObjectActionsMixin, BigTableMixin, ServiceWrittenAdmin):
     form = TaskForm
     list_display = (
         "__str__",
-        "status",
+        "status_column",
         "project",
         "created_by",
         "approved_by",
@@ -285,7 +285,7 @@ class TaskAdmin(ObjectActionsMixin, BigTableMixin, ServiceWrittenAdmin):
         ),
     )
     LIFECYCLE_FIELDS = (
-        "status",
+        "status_column",
         "thread_id",
         "created_by",
         "approved_at",
@@ -514,7 +514,7 @@ JOB_RETRYABLE_STATES = (Job.Status.DEAD, Job.Status.CANCELLED, Job.Status.FAILED
 
 
 @admin.register(Job)
-class JobAdmin(ObjectActionsMixin, ReadOnlyAuditAdmin):
+class JobAdmin(ObjectActionsMixin, StatusAndDurationColumns, ReadOnlyAuditAdmin):
     """Jobs: read-only (nobody edits a job row; no adding or deleting either). Operators act
     through the Cancel and Retry actions and buttons on a job's page (``job_cancel``,
     ``job_retry``), which report what they did and, per job, what the service refused. Job
@@ -523,7 +523,7 @@ class JobAdmin(ObjectActionsMixin, ReadOnlyAuditAdmin):
     list_display = (
         "id",
         "job_type",
-        "status",
+        "status_column",
         "task_link",
         "priority",
         "attempts_of",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import contextlib
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from commerce import services
@@ -30,8 +31,10 @@ from commerce.models import (
     User,
     UserAPIKey,
 )
+from commerce.money import money_display
 from commerce.services.products import PRODUCT_EDITABLE_FIELDS
 from commerce.services.stock import MAX_REASON_LENGTH, MAX_STOCK
+from devskyy import json_codec
 from devskyy.admin import (
     BigTableMixin,
     DeclaredFiltersOnlyAdmin,
@@ -43,6 +46,8 @@ from devskyy.admin import (
     ServiceWrittenAdminMixin,
     TimestampsReadOnlyMixin,
     VersionedForm,
+    pretty_json,
+    status_badge,
 )
 from devskyy.errors import DomainError, VersionMismatch
 
@@ -167,9 +172,54 @@ class UserAdmin(DeclaredFiltersOnlyAdmin, DjangoUserAdmin):
 
 
 def money(amount: Decimal | None) -> str:
-    if amount is None:
+    return money_display(amount)
+
+
+def _amount(value: Any) -> str:
+    """An amount kept as text in an order's metadata (``"12.50"``), in the money format; what no
+    amount reads as (a raw SQL writer's value) shown as it is."""
+    if value is None:
         return "-"
-    return f"{amount:,.2f} {settings.COMMERCE_CURRENCY}"
+    try:
+        return money(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+# An address's usual parts, in the order a label prints them; parts on one line are joined.
+ADDRESS_LINES: tuple[tuple[str, ...], ...] = (
+    ("name", "full_name"),
+    ("company",),
+    ("line1", "address1", "address_line1", "street", "address"),
+    ("line2", "address2", "address_line2"),
+    ("postal_code", "zip", "city", "state", "region"),
+    ("country",),
+    ("phone",),
+)
+
+
+def address_block(value: Any) -> str:
+    """A shipping address (an order's ``metadata.shipping_address``, a JSON object of any keys)
+    as an address: its usual parts line by line, any other key as ``key: value``; what is no
+    object at all as JSON."""
+    if not value:
+        return "-"
+    if not isinstance(value, dict):
+        return pretty_json(value)
+
+    def text(part: Any) -> str:
+        return part if isinstance(part, str) else json_codec.dumps(part, default=str).decode()
+
+    known = {key for keys in ADDRESS_LINES for key in keys}
+    lines = [
+        " ".join(text(value[key]) for key in keys if value.get(key) not in (None, ""))
+        for keys in ADDRESS_LINES
+    ]
+    lines += [f"{key}: {text(part)}" for key, part in value.items() if key not in known]
+    return format_html(
+        '<address class="shipping-address">{}</address>',
+        format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines if line)),
+    )
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -484,11 +534,22 @@ class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    fields = ("sku", "name", "unit_price", "quantity", "line_total", "product")
+    fields = ("sku", "name", "unit_price_display", "quantity", "line_total_display", "product")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("product")  # one query, not one a line
+
+    @admin.display(description="unit price")
+    def unit_price_display(self, line: OrderLine) -> str:
+        return money(line.unit_price)
+
+    @admin.display(description="line total")
+    def line_total_display(self, line: OrderLine) -> str:
+        return money(line.line_total)
 
 
 class OrderEventInline(admin.TabularInline):
@@ -501,6 +562,9 @@ class OrderEventInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("actor")  # one query, not one an event
 
 
 @admin.register(Order)
@@ -529,7 +593,28 @@ class OrderAdmin(
     raw_id_fields = ("user",)
     ordering = ("-created_at", "-id")
     inlines = [OrderLineInline, OrderEventInline]
-    readonly_fields = ("order_number", "user", "status", "subtotal", "total_price", "metadata")
+    fieldsets = (
+        (None, {"fields": ("order_number", "user", "status_column")}),
+        (
+            "Amounts",
+            {"fields": ("subtotal_display", "tax_display", "shipping_display", "total_display")},
+        ),
+        ("Shipping and payment", {"fields": ("shipping_address", "payment_method")}),
+        ("Metadata", {"fields": ("metadata_display",)}),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+    readonly_fields = (
+        "order_number",
+        "user",
+        "status_column",
+        "subtotal_display",
+        "tax_display",
+        "shipping_display",
+        "total_display",
+        "shipping_address",
+        "payment_method",
+        "metadata_display",
+    )
     actions = ["mark_processing", "complete", "cancel"]
     object_actions = (
         ObjectAction(
@@ -582,6 +667,30 @@ class OrderAdmin(
     def total_display(self, obj: Order) -> str:
         return money(obj.total_price)
 
+    @admin.display(description="status")
+    def status_column(self, obj: Order) -> str:
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="tax")
+    def tax_display(self, obj: Order) -> str:
+        return _amount(_metadata(obj).get("tax"))
+
+    @admin.display(description="shipping")
+    def shipping_display(self, obj: Order) -> str:
+        return _amount(_metadata(obj).get("shipping"))
+
+    @admin.display(description="shipping address")
+    def shipping_address(self, obj: Order) -> str:
+        return address_block(_metadata(obj).get("shipping_address"))
+
+    @admin.display(description="payment method")
+    def payment_method(self, obj: Order) -> str:
+        return str(_metadata(obj).get("payment_method") or "-")
+
+    @admin.display(description="metadata")
+    def metadata_display(self, obj: Order) -> str:
+        return pretty_json(obj.metadata)
+
     @admin.action(description="Mark selected orders processing")
     def mark_processing(self, request: HttpRequest, queryset: Any) -> None:
         _run_service(
@@ -613,6 +722,10 @@ class OrderAdmin(
             ),
             "Cancelled",
         )
+
+
+def _metadata(order: Order) -> dict[str, Any]:
+    return order.metadata if isinstance(order.metadata, dict) else {}
 
 
 # The library registers its own (unused) APIKey model; devskyy's keys are UserAPIKey.

@@ -274,7 +274,14 @@ def human_duration(milliseconds: int | None) -> str:
 
 class StatusAndDurationColumns:
     """``status_column`` and ``duration_column`` for ``list_display``: the model's ``status`` as a
-    badge and its ``duration_ms`` in human units, sortable as the columns they show."""
+    badge and its ``duration_ms`` in human units, sortable as the columns they show. An object's
+    page shows them the same way (the duration also to the millisecond) where it lists the
+    model's fields (pages with explicit fieldsets name ``status_column`` themselves)."""
+
+    PAGE_DISPLAYS: ClassVar[dict[str, str]] = {
+        "status": "status_column",
+        "duration_ms": "duration_detail",
+    }
 
     @admin.display(description="status", ordering="status")
     def status_column(self, obj: Any) -> str:
@@ -283,6 +290,26 @@ class StatusAndDurationColumns:
     @admin.display(description="duration", ordering="duration_ms")
     def duration_column(self, obj: Any) -> str:
         return human_duration(obj.duration_ms)
+
+    @admin.display(description="duration")
+    def duration_detail(self, obj: Any) -> str:
+        if obj.duration_ms is None:
+            return "-"
+        return f"{human_duration(obj.duration_ms)} ({obj.duration_ms:,} ms)"
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        fields = super().get_fields(request, obj)  # type: ignore[misc]
+        if obj is None:
+            return fields
+        return [self.PAGE_DISPLAYS.get(f, f) if isinstance(f, str) else f for f in fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        if obj is None:
+            return readonly
+        present = {f.name for f in obj._meta.get_fields()}
+        shown = (d for f, d in self.PAGE_DISPLAYS.items() if f in present and d not in readonly)
+        return readonly + tuple(shown)
 
 
 PRETTY_SUFFIX = "__pretty"
