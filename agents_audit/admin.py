@@ -41,6 +41,7 @@ from agents_audit.services.jobs import job_cancel, job_retry, job_type_pause, jo
 from agents_audit.services.projects import PROJECT_EDITABLE_FIELDS, project_create, project_update
 from agents_audit.services.tasks import (
     TASK_EDITABLE_FIELDS,
+    TASK_PENDING_ONLY_FIELDS,
     task_approve,
     task_create,
     task_reject,
@@ -312,7 +313,16 @@ class TaskAdmin(ObjectActionsMixin, StatusAndDurationColumns, BigTableMixin, Ser
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = tuple(super().get_readonly_fields(request, obj))
-        return readonly if obj is None else (*self.LIFECYCLE_FIELDS, *self.THREAD_FIELDS, *readonly)
+        if obj is None:
+            return readonly
+        if obj.status != Task.Status.PENDING:  # decided: what was approved stays (task_update)
+            readonly = (*sorted(TASK_PENDING_ONLY_FIELDS), *readonly)
+        return (*self.LIFECYCLE_FIELDS, *self.THREAD_FIELDS, *readonly)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Reject instead. Deleting a task took its jobs, steps and artifacts with it (ON DELETE
+        # CASCADE) and wrote no event; tasks go only with their project (project_delete).
+        return False
 
     THREAD_FIELDS = ("thread", "thread_checkpoints")
 

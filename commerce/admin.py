@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -10,7 +11,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminUserCreationForm,
+    ReadOnlyPasswordHashWidget,
+    UserChangeForm,
+)
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -73,6 +78,12 @@ class UserEditForm(UserChangeForm):
         )
 
 
+class PasswordSummaryWidget(ReadOnlyPasswordHashWidget):
+    """The password's summary without the button to change it."""
+
+    template_name = "admin/commerce/user/password_summary.html"
+
+
 @admin.register(User)
 class UserAdmin(DeclaredFiltersOnlyAdmin, DjangoUserAdmin):
     """Operators see users and create customers and agents; only admins create staff, change
@@ -91,6 +102,12 @@ class UserAdmin(DeclaredFiltersOnlyAdmin, DjangoUserAdmin):
             allowed = User.OPERATOR_CREATABLE_ROLES
             role = form.base_fields["role"]
             role.choices = [c for c in role.choices if c[0] in allowed]  # type: ignore[attr-defined]
+        if obj is not None and not self.has_change_permission(request, obj):
+            # The password page is the account's change permission's (a 403 otherwise): no
+            # button to it. The field is the form class's own, shared: change a copy.
+            password = copy.deepcopy(form.base_fields["password"])
+            password.widget = PasswordSummaryWidget()
+            form.base_fields["password"] = password
         return form
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
