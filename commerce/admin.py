@@ -598,7 +598,7 @@ class OrderAdmin(
     list_display = (
         "order_number",
         "user",
-        "status",
+        "status_column",
         "subtotal_display",
         "total_display",
         "created_at",
@@ -684,7 +684,7 @@ class OrderAdmin(
     def total_display(self, obj: Order) -> str:
         return money(obj.total_price)
 
-    @admin.display(description="status")
+    @admin.display(description="status", ordering="status")
     def status_column(self, obj: Order) -> str:
         return status_badge(obj.status, obj.get_status_display())
 

@@ -18,7 +18,7 @@ from agents_audit.models import ToolExecution
 from agents_audit.services.jobs import job_cancel
 from agents_audit.services.tasks import task_reject
 from commerce.models import Order, OrderEvent
-from commerce.services import order_place
+from commerce.services import order_cancel, order_place
 from devskyy.admin import human_duration
 from tests.agents_audit.factories import (
     AgentExecutionFactory,
@@ -180,20 +180,24 @@ def test_an_orders_page_runs_as_many_queries_for_five_lines_and_events_as_for_on
     assert queries(big) == queries(small)
 
 
-# --- tasks and jobs: status badges ----------------------------------------------------------------
+# --- tasks, jobs and orders: status badges ---------------------------------------------------
 
 
-def test_tasks_and_jobs_show_their_status_as_a_badge(operator_client, operator):
+def test_tasks_jobs_and_orders_show_their_status_as_a_badge(operator_client, operator, settings):
     rejected = TaskFactory.create()
     task_reject(task=rejected, by=operator, reason="no")
     cancelled = JobFactory.create()
     job_cancel(job=cancelled, by=operator)
+    order = placed_order(settings)
+    order_cancel(order=order, by=operator)
 
     pages = [
         reverse("admin:agents_audit_task_changelist"),
         reverse("admin:agents_audit_task_change", args=[rejected.pk]),
         reverse("admin:agents_audit_job_changelist"),
         reverse("admin:agents_audit_job_change", args=[cancelled.pk]),
+        reverse("admin:commerce_order_changelist"),
+        reverse("admin:commerce_order_change", args=[order.pk]),
     ]
     for url in pages:
         html = operator_client.get(url).content.decode()
