@@ -573,6 +573,12 @@ class JobAdmin(ObjectActionsMixin, StatusAndDurationColumns, ReadOnlyAuditAdmin)
         ),
     )
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The status shows as a badge (StatusAndDurationColumns); a job has no duration_ms, so
+        # no "duration" row (it would read "-" on every job).
+        readonly = super().get_readonly_fields(request, obj)
+        return tuple(name for name in readonly if name != "duration_column")
+
     @admin.display(description="task")
     def task_link(self, job: Job) -> str:
         link = reverse("admin:agents_audit_task_change", args=[job.task_id])

@@ -274,14 +274,22 @@ def human_duration(milliseconds: int | None) -> str:
 
 class StatusAndDurationColumns:
     """``status_column`` and ``duration_column`` for ``list_display``: the model's ``status`` as a
-    badge and its ``duration_ms`` in human units, sortable as the columns they show. An object's
-    page shows them the same way (the duration also to the millisecond) where it lists the
-    model's fields (pages with explicit fieldsets name ``status_column`` themselves)."""
+    badge and its ``duration_ms`` in human units, sortable as the columns they show."""
 
-    PAGE_DISPLAYS: ClassVar[dict[str, str]] = {
-        "status": "status_column",
-        "duration_ms": "duration_detail",
-    }
+    _SHOWN_AS = {"status": "status_column", "duration_ms": "duration_column"}
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        """On a row's page, too, the status is a badge and the duration in human units."""
+        fields = super().get_fields(request, obj)  # type: ignore[misc]
+        if obj is None:
+            return fields
+        return list(dict.fromkeys(self._SHOWN_AS.get(f, f) for f in fields))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        if obj is None:
+            return readonly
+        return readonly + tuple(self._SHOWN_AS.values())
 
     @admin.display(description="status", ordering="status")
     def status_column(self, obj: Any) -> str:
@@ -290,26 +298,6 @@ class StatusAndDurationColumns:
     @admin.display(description="duration", ordering="duration_ms")
     def duration_column(self, obj: Any) -> str:
         return human_duration(obj.duration_ms)
-
-    @admin.display(description="duration")
-    def duration_detail(self, obj: Any) -> str:
-        if obj.duration_ms is None:
-            return "-"
-        return f"{human_duration(obj.duration_ms)} ({obj.duration_ms:,} ms)"
-
-    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
-        fields = super().get_fields(request, obj)  # type: ignore[misc]
-        if obj is None:
-            return fields
-        return [self.PAGE_DISPLAYS.get(f, f) if isinstance(f, str) else f for f in fields]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
-        readonly = tuple(super().get_readonly_fields(request, obj))  # type: ignore[misc]
-        if obj is None:
-            return readonly
-        present = {f.name for f in obj._meta.get_fields()}
-        shown = (d for f, d in self.PAGE_DISPLAYS.items() if f in present and d not in readonly)
-        return readonly + tuple(shown)
 
 
 PRETTY_SUFFIX = "__pretty"
@@ -328,7 +316,9 @@ class PrettyJSONMixin:
         if obj is None:
             return fields
         json_fields = self._json_fields()
-        return [f"{f}{PRETTY_SUFFIX}" if f in json_fields else f for f in fields]
+        # Django lists the read-only fields after the form's, so a display is there already.
+        shown = [f"{f}{PRETTY_SUFFIX}" if f in json_fields else f for f in fields]
+        return list(dict.fromkeys(shown))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         readonly = tuple(super().get_readonly_fields(request, obj))  # type: ignore[misc]
