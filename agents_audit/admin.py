@@ -36,12 +36,13 @@ from agents_audit.models import (
     Task,
     ToolExecution,
 )
-from agents_audit.models.jobs import LIVE_STATES
+from agents_audit.models.jobs import FINISHED_STATES, LIVE_STATES
 from agents_audit.reports import MAX_DAYS, REPORTS, Report
 from agents_audit.services.jobs import job_cancel, job_retry, job_type_pause, job_type_resume
 from agents_audit.services.projects import PROJECT_EDITABLE_FIELDS, project_create, project_update
 from agents_audit.services.tasks import (
     TASK_EDITABLE_FIELDS,
+    TASK_PENDING_ONLY_FIELDS,
     task_approve,
     task_create,
     task_reject,
@@ -53,6 +54,8 @@ from devskyy.admin import (
     BigTableMixin,
     DeclaredFiltersOnlyAdmin,
     FormErrors,
+    ObjectAction,
+    ObjectActionsMixin,
     ReadOnlyAuditAdmin,
     ServiceRefused,
     ServiceWrittenAdminMixin,
@@ -231,17 +234,27 @@ def report_cell(value: Any) -> str:
     return str(value)
 
 
+def _may_decide(task: Task, user: User, target: str) -> bool:
+    """What ``task_approve`` / ``task_reject`` accept: an operator's decision on a pending task
+    (approval: never on their own task)."""
+    if user.role not in User.STAFF_ROLES or not task.can_transition_to(target):
+        return False
+    return target != Task.Status.APPROVED or task.created_by_id != user.pk
+
+
 @admin.register(Task)
-class TaskAdmin(TraceLinkMixin, BigTableMixin, ServiceWrittenAdmin):
+class TaskAdmin(
+    TraceLinkMixin, ObjectActionsMixin, StatusAndDurationColumns, BigTableMixin, ServiceWrittenAdmin
+):
     """Tasks: created with ``task_create`` (by you), edited with ``task_update`` (optimistic,
-    like products), and decided with the Approve / Reject actions (``task_approve``,
-    ``task_reject``: operators only, never your own task). The status and everything the
-    lifecycle writes are read-only here."""
+    like products), and decided with the Approve / Reject actions and buttons on its page
+    (``task_approve``, ``task_reject``: operators only, never your own task). The status and
+    everything the lifecycle writes are read-only here."""
 
     form = TaskForm
     list_display = (
         "__str__",
-        "status",
+        "status_column",
         "project",
         "created_by",
         "approved_by",
@@ -254,8 +267,29 @@ class TaskAdmin(TraceLinkMixin, BigTableMixin, ServiceWrittenAdmin):
     ordering = ("-created_at", "-id")
     autocomplete_fields = ("project",)
     actions = ["approve", "reject"]
+    change_form_template = "admin/devskyy/change_form_object_actions.html"
+    object_actions = (
+        ObjectAction(
+            name="approve",
+            label="Approve",
+            run=lambda task, user, data: task_approve(task=task, by=user),
+            allowed=lambda task, user: _may_decide(task, user, Task.Status.APPROVED),
+            question="Approve task {obj}? Its first job is queued at once.",
+            done="Approved task {obj}; its first job is queued.",
+        ),
+        ObjectAction(
+            name="reject",
+            label="Reject",
+            run=lambda task, user, data: task_reject(task=task, by=user, reason=data["reason"]),
+            allowed=lambda task, user: _may_decide(task, user, Task.Status.REJECTED),
+            question="Reject task {obj}? The reason is kept on the task and in its event trail.",
+            done="Rejected task {obj}.",
+            form=RejectForm,
+            dangerous=True,
+        ),
+    )
     LIFECYCLE_FIELDS = (
-        "status",
+        "status_column",
         "thread_id",
         "created_by",
         "approved_at",
@@ -283,7 +317,16 @@ class TaskAdmin(TraceLinkMixin, BigTableMixin, ServiceWrittenAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = tuple(super().get_readonly_fields(request, obj))
-        return readonly if obj is None else (*self.LIFECYCLE_FIELDS, *self.THREAD_FIELDS, *readonly)
+        if obj is None:
+            return readonly
+        if obj.status != Task.Status.PENDING:  # decided: what was approved stays (task_update)
+            readonly = (*sorted(TASK_PENDING_ONLY_FIELDS), *readonly)
+        return (*self.LIFECYCLE_FIELDS, *self.THREAD_FIELDS, *readonly)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Reject instead. Deleting a task took its jobs, steps and artifacts with it (ON DELETE
+        # CASCADE) and wrote no event; tasks go only with their project (project_delete).
+        return False
 
     THREAD_FIELDS = ("thread", "thread_checkpoints")
 
@@ -480,16 +523,21 @@ class JobTypeFilter(admin.SimpleListFilter):
         return queryset if value is None else queryset.filter(job_type=value)
 
 
+# What ``job_retry`` sends back to the queue (``job_cancel`` takes any job not finished).
+JOB_RETRYABLE_STATES = (Job.Status.DEAD, Job.Status.CANCELLED, Job.Status.FAILED)
+
+
 @admin.register(Job)
-class JobAdmin(TraceLinkMixin, ReadOnlyAuditAdmin):
+class JobAdmin(TraceLinkMixin, ObjectActionsMixin, StatusAndDurationColumns, ReadOnlyAuditAdmin):
     """Jobs: read-only (nobody edits a job row; no adding or deleting either). Operators act
-    through the Cancel and Retry actions (``job_cancel``, ``job_retry``), which report what they
-    did and, per job, what the service refused. Job types are paused under "Job type pauses"."""
+    through the Cancel and Retry actions and buttons on a job's page (``job_cancel``,
+    ``job_retry``), which report what they did and, per job, what the service refused. Job
+    types are paused under "Job type pauses"."""
 
     list_display = (
         "id",
         "job_type",
-        "status",
+        "status_column",
         "task_link",
         "priority",
         "attempts_of",
@@ -504,6 +552,36 @@ class JobAdmin(TraceLinkMixin, ReadOnlyAuditAdmin):
     search_fields = ("=job_type", "=dedupe_key", "=worker_id", "=task__thread_id")
     ordering = ("-id",)
     actions = ["cancel", "retry"]
+    # A running job's heartbeats write its lease, not its state: only these refuse a confirmation.
+    object_action_fingerprint = ("status", "attempts")
+    object_actions = (
+        ObjectAction(
+            name="retry",
+            label="Retry",
+            run=lambda job, user, data: job_retry(job=job, by=user),
+            allowed=lambda job, user: job.status in JOB_RETRYABLE_STATES,
+            question=(
+                "Send job {obj.job_type} #{obj.pk} back to the queue? It starts over with its "
+                "full retries."
+            ),
+            done="Job {obj.job_type} #{obj.pk} is back in the queue.",
+        ),
+        ObjectAction(
+            name="cancel",
+            label="Cancel job",
+            run=lambda job, user, data: job_cancel(job=job, by=user),
+            allowed=lambda job, user: job.status not in FINISHED_STATES,
+            question="Cancel job {obj.job_type} #{obj.pk}? A running job's worker loses its lease.",
+            done="Job {obj.job_type} #{obj.pk} is cancelled.",
+            dangerous=True,
+        ),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The status shows as a badge (StatusAndDurationColumns); a job has no duration_ms, so
+        # no "duration" row (it would read "-" on every job).
+        readonly = super().get_readonly_fields(request, obj)
+        return tuple(name for name in readonly if name != "duration_column")
 
     @admin.display(description="task")
     def task_link(self, job: Job) -> str:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import contextlib
-from decimal import Decimal
+import copy
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -10,13 +11,18 @@ from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminUserCreationForm,
+    ReadOnlyPasswordHashWidget,
+    UserChangeForm,
+)
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from commerce import services
@@ -30,17 +36,23 @@ from commerce.models import (
     User,
     UserAPIKey,
 )
+from commerce.money import money_display
 from commerce.services.products import PRODUCT_EDITABLE_FIELDS
 from commerce.services.stock import MAX_REASON_LENGTH, MAX_STOCK
+from devskyy import json_codec
 from devskyy.admin import (
     BigTableMixin,
     DeclaredFiltersOnlyAdmin,
     NoHistoryMixin,
+    ObjectAction,
+    ObjectActionsMixin,
     ReadOnlyAuditAdmin,
     ServiceRefused,
     ServiceWrittenAdminMixin,
     TimestampsReadOnlyMixin,
     VersionedForm,
+    pretty_json,
+    status_badge,
 )
 from devskyy.errors import DomainError, VersionMismatch
 
@@ -66,6 +78,12 @@ class UserEditForm(UserChangeForm):
         )
 
 
+class PasswordSummaryWidget(ReadOnlyPasswordHashWidget):
+    """The password's summary without the button to change it."""
+
+    template_name = "admin/commerce/user/password_summary.html"
+
+
 @admin.register(User)
 class UserAdmin(DeclaredFiltersOnlyAdmin, DjangoUserAdmin):
     """Operators see users and create customers and agents; only admins create staff, change
@@ -84,6 +102,12 @@ class UserAdmin(DeclaredFiltersOnlyAdmin, DjangoUserAdmin):
             allowed = User.OPERATOR_CREATABLE_ROLES
             role = form.base_fields["role"]
             role.choices = [c for c in role.choices if c[0] in allowed]  # type: ignore[attr-defined]
+        if obj is not None and not self.has_change_permission(request, obj):
+            # The password page is the account's change permission's (a 403 otherwise): no
+            # button to it. The field is the form class's own, shared: change a copy.
+            password = copy.deepcopy(form.base_fields["password"])
+            password.widget = PasswordSummaryWidget()
+            form.base_fields["password"] = password
         return form
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
@@ -165,9 +189,54 @@ class UserAdmin(DeclaredFiltersOnlyAdmin, DjangoUserAdmin):
 
 
 def money(amount: Decimal | None) -> str:
-    if amount is None:
+    return money_display(amount)
+
+
+def _amount(value: Any) -> str:
+    """An amount kept as text in an order's metadata (``"12.50"``), in the money format; what no
+    amount reads as (a raw SQL writer's value) shown as it is."""
+    if value is None:
         return "-"
-    return f"{amount:,.2f} {settings.COMMERCE_CURRENCY}"
+    try:
+        return money(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+# An address's usual parts, in the order a label prints them; parts on one line are joined.
+ADDRESS_LINES: tuple[tuple[str, ...], ...] = (
+    ("name", "full_name"),
+    ("company",),
+    ("line1", "address1", "address_line1", "street", "address"),
+    ("line2", "address2", "address_line2"),
+    ("postal_code", "zip", "city", "state", "region"),
+    ("country",),
+    ("phone",),
+)
+
+
+def address_block(value: Any) -> str:
+    """A shipping address (an order's ``metadata.shipping_address``, a JSON object of any keys)
+    as an address: its usual parts line by line, any other key as ``key: value``; what is no
+    object at all as JSON."""
+    if not value:
+        return "-"
+    if not isinstance(value, dict):
+        return pretty_json(value)
+
+    def text(part: Any) -> str:
+        return part if isinstance(part, str) else json_codec.dumps(part, default=str).decode()
+
+    known = {key for keys in ADDRESS_LINES for key in keys}
+    lines = [
+        " ".join(text(value[key]) for key in keys if value.get(key) not in (None, ""))
+        for keys in ADDRESS_LINES
+    ]
+    lines += [f"{key}: {text(part)}" for key, part in value.items() if key not in known]
+    return format_html(
+        '<address class="shipping-address">{}</address>',
+        format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines if line)),
+    )
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -260,7 +329,9 @@ def _refusal(exc: Exception) -> dict[str | None, list[str]]:
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceWrittenAdminMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
+class ProductAdmin(
+    ObjectActionsMixin, ServiceWrittenAdminMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin
+):
     """Products are written through the services, like the API does.
 
     - Add: ``product_create``; the stock typed here is the opening stock (an ``opening``
@@ -285,6 +356,25 @@ class ProductAdmin(ServiceWrittenAdminMixin, TimestampsReadOnlyMixin, DeclaredFi
     search_fields = ("sku", "name", "description")
     ordering = ("sku",)
     actions = ["publish", "archive"]
+    object_actions = (
+        ObjectAction(
+            name="publish",
+            label="Publish",
+            run=lambda product, user, data: services.product_publish(product=product),
+            allowed=lambda product, user: product.can_transition_to(Product.Status.PUBLISHED),
+            question="Publish {obj}? It shows in the catalogue and can be ordered.",
+            done="Published {obj}.",
+        ),
+        ObjectAction(
+            name="archive",
+            label="Archive",
+            run=lambda product, user, data: services.product_archive(product=product),
+            allowed=lambda product, user: product.can_transition_to(Product.Status.ARCHIVED),
+            question="Archive {obj}? It leaves the catalogue; its orders keep it.",
+            done="Archived {obj}.",
+            dangerous=True,
+        ),
+    )
     change_form_template = "admin/commerce/product/change_form.html"
     RECENT_MOVEMENTS = 10
 
@@ -448,15 +538,35 @@ class StockMovementAdmin(ReadOnlyAuditAdmin):
     ordering = ("-id",)
 
 
+class OrderCancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=MAX_REASON_LENGTH,
+        initial="cancelled in the admin",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the order's history.",
+    )
+
+
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    fields = ("sku", "name", "unit_price", "quantity", "line_total", "product")
+    fields = ("sku", "name", "unit_price_display", "quantity", "line_total_display", "product")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("product")  # one query, not one a line
+
+    @admin.display(description="unit price")
+    def unit_price_display(self, line: OrderLine) -> str:
+        return money(line.unit_price)
+
+    @admin.display(description="line total")
+    def line_total_display(self, line: OrderLine) -> str:
+        return money(line.line_total)
 
 
 class OrderEventInline(admin.TabularInline):
@@ -470,16 +580,25 @@ class OrderEventInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("actor")  # one query, not one an event
+
 
 @admin.register(Order)
-class OrderAdmin(BigTableMixin, NoHistoryMixin, TimestampsReadOnlyMixin, DeclaredFiltersOnlyAdmin):
+class OrderAdmin(
+    ObjectActionsMixin,
+    BigTableMixin,
+    NoHistoryMixin,
+    TimestampsReadOnlyMixin,
+    DeclaredFiltersOnlyAdmin,
+):
     """Orders are placed through the API (or order_place); here they move through their states
     with the actions, which call the same services (locks, events, restock)."""
 
     list_display = (
         "order_number",
         "user",
-        "status",
+        "status_column",
         "subtotal_display",
         "total_display",
         "created_at",
@@ -491,8 +610,59 @@ class OrderAdmin(BigTableMixin, NoHistoryMixin, TimestampsReadOnlyMixin, Declare
     raw_id_fields = ("user",)
     ordering = ("-created_at", "-id")
     inlines = [OrderLineInline, OrderEventInline]
-    readonly_fields = ("order_number", "user", "status", "subtotal", "total_price", "metadata")
+    fieldsets = (
+        (None, {"fields": ("order_number", "user", "status_column")}),
+        (
+            "Amounts",
+            {"fields": ("subtotal_display", "tax_display", "shipping_display", "total_display")},
+        ),
+        ("Shipping and payment", {"fields": ("shipping_address", "payment_method")}),
+        ("Metadata", {"fields": ("metadata_display",)}),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+    readonly_fields = (
+        "order_number",
+        "user",
+        "status_column",
+        "subtotal_display",
+        "tax_display",
+        "shipping_display",
+        "total_display",
+        "shipping_address",
+        "payment_method",
+        "metadata_display",
+    )
     actions = ["mark_processing", "complete", "cancel"]
+    object_actions = (
+        ObjectAction(
+            name="mark_processing",
+            label="Mark processing",
+            run=lambda order, user, data: services.order_mark_processing(order=order, by=user),
+            allowed=lambda order, user: order.can_transition_to(Order.Status.PROCESSING),
+            question="Mark order {obj} processing (payment received)?",
+            done="Order {obj} is processing.",
+        ),
+        ObjectAction(
+            name="complete",
+            label="Complete",
+            run=lambda order, user, data: services.order_complete(order=order, by=user),
+            allowed=lambda order, user: order.can_transition_to(Order.Status.COMPLETED),
+            question="Complete order {obj} (shipped or delivered)?",
+            done="Order {obj} is completed.",
+        ),
+        ObjectAction(
+            name="cancel",
+            label="Cancel order",
+            run=lambda order, user, data: services.order_cancel(
+                order=order, by=user, reason=data["reason"]
+            ),
+            allowed=lambda order, user: order.can_transition_to(Order.Status.CANCELLED),
+            question="Cancel order {obj}? Every line's quantity goes back in stock.",
+            done="Order {obj} is cancelled; its stock went back.",
+            form=OrderCancelForm,
+            dangerous=True,
+        ),
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # placing an order takes stock: that is order_place's job (the API)
@@ -513,6 +683,30 @@ class OrderAdmin(BigTableMixin, NoHistoryMixin, TimestampsReadOnlyMixin, Declare
     @admin.display(description="total", ordering="total_price")
     def total_display(self, obj: Order) -> str:
         return money(obj.total_price)
+
+    @admin.display(description="status", ordering="status")
+    def status_column(self, obj: Order) -> str:
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="tax")
+    def tax_display(self, obj: Order) -> str:
+        return _amount(_metadata(obj).get("tax"))
+
+    @admin.display(description="shipping")
+    def shipping_display(self, obj: Order) -> str:
+        return _amount(_metadata(obj).get("shipping"))
+
+    @admin.display(description="shipping address")
+    def shipping_address(self, obj: Order) -> str:
+        return address_block(_metadata(obj).get("shipping_address"))
+
+    @admin.display(description="payment method")
+    def payment_method(self, obj: Order) -> str:
+        return str(_metadata(obj).get("payment_method") or "-")
+
+    @admin.display(description="metadata")
+    def metadata_display(self, obj: Order) -> str:
+        return pretty_json(obj.metadata)
 
     @admin.action(description="Mark selected orders processing")
     def mark_processing(self, request: HttpRequest, queryset: Any) -> None:
@@ -545,6 +739,10 @@ class OrderAdmin(BigTableMixin, NoHistoryMixin, TimestampsReadOnlyMixin, Declare
             ),
             "Cancelled",
         )
+
+
+def _metadata(order: Order) -> dict[str, Any]:
+    return order.metadata if isinstance(order.metadata, dict) else {}
 
 
 # The library registers its own (unused) APIKey model; devskyy's keys are UserAPIKey.

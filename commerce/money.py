@@ -38,3 +38,11 @@ def order_totals(line_totals: Iterable[Decimal]) -> Totals:
     if free_from is not None and subtotal >= Decimal(free_from):
         shipping = Decimal("0.00")
     return Totals(subtotal=subtotal, tax=tax, shipping=shipping, total=subtotal + tax + shipping)
+
+
+def money_display(amount: Decimal | None) -> str:
+    """An amount as people read it, the one format of every page: ``3,834.51 USD``; ``-`` for
+    none."""
+    if amount is None:
+        return "-"
+    return f"{amount:,.2f} {settings.COMMERCE_CURRENCY}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -13,11 +14,23 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.utils import get_fields_from_path, lookup_spawns_duplicates
+from django.contrib.admin.utils import (
+    get_fields_from_path,
+    lookup_spawns_duplicates,
+    quote,
+    unquote,
+)
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_permission_codename
 from django.contrib.auth.models import Group
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import (
+    FieldDoesNotExist,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import CharField, JSONField, Model, Q, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import (
@@ -25,14 +38,18 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
+    HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
+from django.template.response import TemplateResponse
+from django.urls import path as url_path
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
 from devskyy import json_codec
+from devskyy.errors import DomainError
 from devskyy.models import IdempotencyRecord
 
 
@@ -498,3 +515,179 @@ class ServiceWrittenAdminMixin:
         except ServiceRefused as refused:
             request._service_refusal = refused.errors  # type: ignore[attr-defined]
             return view(request, object_id, form_url, extra_context)
+
+
+# --- State-change buttons on an object's own page ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectAction:
+    """A button on an object's page that runs one service, after a confirmation page.
+
+    ``allowed(obj, user)`` says whether the service would accept the transition from the
+    object's current state (the service's own rule: its ``can_transition_to``, who may); the
+    button is shown only then, and only to users with ``permission`` on the model. ``run(obj,
+    user, data)`` calls the service (``data``: the cleaned ``form``, if the action asks for
+    one, e.g. a reason). ``question`` and ``done`` may name the object as ``{obj}``."""
+
+    name: str
+    label: str
+    run: Callable[[Any, Any, dict[str, Any]], Any]
+    allowed: Callable[[Any, Any], bool]
+    question: str
+    done: str
+    form: type[forms.Form] | None = None
+    permission: str = "change"
+    dangerous: bool = False
+
+
+class ObjectChanged(Exception):
+    """The object is no longer as the confirmation page showed it."""
+
+
+class ObjectActionsMixin:
+    """Declared ``object_actions`` become buttons (``a.object-action``) on the object's page,
+    each leading to ``<object_id>/actions/<name>/``: a GET shows a confirmation page (form
+    ``#object-action-confirm``), a POST (CSRF-checked) runs the service and redirects back to
+    the object's page with a message.
+
+    The POST locks the row and compares it with what the confirmation page showed (its
+    ``object_action_fingerprint`` fields: the version where there is one, else the status),
+    then runs the service in the same transaction: if the object changed meanwhile, or the
+    service refuses (a transition no longer allowed, not permitted), nothing is written and
+    the page says why."""
+
+    object_actions: ClassVar[tuple[ObjectAction, ...]] = ()
+    object_action_fingerprint: ClassVar[tuple[str, ...] | None] = None
+    object_action_template: ClassVar[str] = "admin/devskyy/object_action_confirm.html"
+
+    def _fingerprint_fields(self) -> tuple[str, ...]:
+        if self.object_action_fingerprint is not None:
+            return self.object_action_fingerprint
+        names = {f.name for f in self.model._meta.get_fields()}  # type: ignore[attr-defined]
+        return ("version",) if "version" in names else ("status",)
+
+    def object_fingerprint(self, obj: Model) -> str:
+        return json.dumps([str(getattr(obj, name)) for name in self._fingerprint_fields()])
+
+    def _may(self, request: HttpRequest, action: ObjectAction) -> bool:
+        opts = self.model._meta  # type: ignore[attr-defined]
+        codename = get_permission_codename(action.permission, opts)
+        return request.user.has_perm(f"{opts.app_label}.{codename}")
+
+    def available_object_actions(self, request: HttpRequest, obj: Model) -> list[ObjectAction]:
+        return [
+            action
+            for action in self.object_actions
+            if self._may(request, action) and action.allowed(obj, request.user)
+        ]
+
+    def _object_action_url(self, obj: Model, action: ObjectAction) -> str:
+        opts = self.model._meta  # type: ignore[attr-defined]
+        return reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_object_action",
+            args=[quote(obj.pk), action.name],
+        )
+
+    def _change_url(self, obj: Model) -> str:
+        opts = self.model._meta  # type: ignore[attr-defined]
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
+
+    def get_urls(self) -> list[Any]:
+        opts = self.model._meta  # type: ignore[attr-defined]
+        view = self.admin_site.admin_view(self.object_action_view)  # type: ignore[attr-defined]
+        return [
+            url_path(
+                "<path:object_id>/actions/<str:name>/",
+                view,
+                name=f"{opts.app_label}_{opts.model_name}_object_action",
+            ),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        if obj is not None and obj.pk is not None:
+            context["object_actions"] = [
+                (action, self._object_action_url(obj, action))
+                for action in self.available_object_actions(request, obj)
+            ]
+        return super().render_change_form(  # type: ignore[misc]
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )
+
+    def object_action_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
+        if request.method not in ("GET", "HEAD", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        action = next((a for a in self.object_actions if a.name == name), None)
+        if action is None:
+            raise Http404(f"No action {name!r}.")
+        if not self._may(request, action):
+            raise PermissionDenied
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is None:
+            opts = self.model._meta  # type: ignore[attr-defined]
+            return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                request, opts, object_id
+            )
+        back = HttpResponseRedirect(self._change_url(obj))
+        if not action.allowed(obj, request.user):
+            messages.error(request, f"{action.label}: not possible for {obj} as it is now.")
+            return back
+        form = action.form(request.POST) if action.form and request.method == "POST" else None
+        if action.form and form is None:
+            form = action.form()
+        if request.method == "POST" and (form is None or form.is_valid()):
+            data = form.cleaned_data if form is not None else {}
+            try:
+                with transaction.atomic():
+                    obj = self._lock_as_shown(obj, request.POST.get("fingerprint", ""))
+                    action.run(obj, request.user, data)
+            except ObjectChanged:
+                messages.error(
+                    request,
+                    f"{obj} was changed by someone else since you opened the confirmation; "
+                    "nothing was done. Check its current state and try again.",
+                )
+            except (DomainError, ValidationError, PermissionDenied, ObjectDoesNotExist) as exc:
+                messages.error(request, f"{action.label}: {'; '.join(_refusal_messages(exc))}")
+            else:
+                messages.success(request, action.done.format(obj=obj))
+            return back
+        context = {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            "title": f"{action.label}?",
+            "subtitle": str(obj),
+            "opts": self.model._meta,  # type: ignore[attr-defined]
+            "original": obj,
+            "action": action,
+            "question": action.question.format(obj=obj),
+            "form": form,
+            "fingerprint": self.object_fingerprint(obj),
+            "change_url": self._change_url(obj),
+        }
+        return TemplateResponse(request, self.object_action_template, context)
+
+    def _lock_as_shown(self, obj: Model, fingerprint: str) -> Model:
+        """Lock ``obj``'s row and re-read it; ``ObjectChanged`` unless it is as it was shown."""
+        locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+        if self.object_fingerprint(locked) != fingerprint:
+            raise ObjectChanged
+        return locked
+
+
+def _refusal_messages(exc: Exception) -> list[str]:
+    if isinstance(exc, ValidationError):
+        return list(exc.messages)
+    if isinstance(exc, DomainError):
+        return [exc.message]
+    if isinstance(exc, ObjectDoesNotExist):
+        return ["it no longer exists."]
+    return [str(exc) or "Not allowed."]

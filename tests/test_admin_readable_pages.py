@@ -6,16 +6,27 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agents_audit.models import ToolExecution
+from agents_audit.services.jobs import job_cancel
+from agents_audit.services.tasks import task_reject
+from commerce.models import Order, OrderEvent
+from commerce.services import order_cancel, order_place
 from devskyy.admin import human_duration
 from tests.agents_audit.factories import (
     AgentExecutionFactory,
+    JobFactory,
+    TaskFactory,
     ToolExecutionFactory,
 )
+from tests.commerce.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +136,103 @@ def test_a_failure_stands_out_and_durations_read_in_human_units(operator_client)
 )
 def test_human_durations(milliseconds, shown):
     assert human_duration(milliseconds) == shown
+
+
+# --- an order's page: one money format, the address as an address, no query per row -----------
+
+
+def placed_order(settings: Any, lines: int = 1, **kwargs: Any) -> Order:
+    settings.COMMERCE_TAX_RATE, settings.COMMERCE_SHIPPING_FEE = "0.0825", "4.99"
+    for n in range(lines):
+        ProductFactory.create(sku=f"GOLD-{n}", price=Decimal("1917.25"), inventory_quantity=9)
+    return order_place(
+        user=None, lines=[(f"GOLD-{n}", 1) for n in range(lines)], payment_method="card", **kwargs
+    )
+
+
+def test_an_orders_page_writes_money_as_its_list_does(operator_client, settings):
+    order = placed_order(settings, lines=2)  # 3,834.50 + 316.35 tax + 4.99 shipping
+    listed = operator_client.get(reverse("admin:commerce_order_changelist")).content.decode()
+
+    html = operator_client.get(
+        reverse("admin:commerce_order_change", args=[order.pk])
+    ).content.decode()
+
+    assert order.total_price == Decimal("4155.84")
+    for shown in ("3,834.50 USD", "4,155.84 USD"):
+        assert shown in listed
+        assert shown in html
+    assert "316.35 USD" in html  # tax
+    assert "4.99 USD" in html  # shipping
+    assert "1,917.25 USD" in html  # the lines' unit prices and totals
+    assert not re.search(r">\s*(3834\.50|4155\.84|1917\.25)\s*<", html)
+
+
+def test_an_orders_shipping_address_reads_as_an_address(operator_client, settings):
+    order = placed_order(
+        settings,
+        shipping={
+            "name": "Ada <Lovelace>",
+            "line1": "12 St James's Square",
+            "city": "London",
+            "postal_code": "SW1Y 4JH",
+            "country": "GB",
+            "notes": "ring twice",
+        },
+    )
+
+    html = operator_client.get(
+        reverse("admin:commerce_order_change", args=[order.pk])
+    ).content.decode()
+
+    assert (
+        '<address class="shipping-address">Ada &lt;Lovelace&gt;<br>12 St James&#x27;s Square'
+        "<br>SW1Y 4JH London<br>GB<br>notes: ring twice</address>"
+    ) in html
+
+
+def test_an_orders_page_runs_as_many_queries_for_five_lines_and_events_as_for_one(
+    operator_client, settings
+):
+    big = placed_order(settings, lines=5)
+    small = order_place(user=None, lines=[("GOLD-0", 1)])
+    for n in range(4):  # five events on the big one: placed, then four by somebody
+        OrderEvent.objects.create(
+            order=big, actor=UserFactory.create(), to_status="pending", reason=f"note {n}"
+        )
+
+    def queries(order: Order) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = operator_client.get(reverse("admin:commerce_order_change", args=[order.pk]))
+        assert response.status_code == 200
+        return len(captured)
+
+    assert big.lines.count() == 5
+    assert queries(big) == queries(small)
+
+
+# --- tasks, jobs and orders: status badges ---------------------------------------------------
+
+
+def test_tasks_jobs_and_orders_show_their_status_as_a_badge(operator_client, operator, settings):
+    rejected = TaskFactory.create()
+    task_reject(task=rejected, by=operator, reason="no")
+    cancelled = JobFactory.create()
+    job_cancel(job=cancelled, by=operator)
+    order = placed_order(settings)
+    order_cancel(order=order, by=operator)
+
+    pages = [
+        reverse("admin:agents_audit_task_changelist"),
+        reverse("admin:agents_audit_task_change", args=[rejected.pk]),
+        reverse("admin:agents_audit_job_changelist"),
+        reverse("admin:agents_audit_job_change", args=[cancelled.pk]),
+        reverse("admin:commerce_order_changelist"),
+        reverse("admin:commerce_order_change", args=[order.pk]),
+    ]
+    for url in pages:
+        html = operator_client.get(url).content.decode()
+        assert re.search(r'class="status status-bad"[^>]*>(Rejected|Cancelled)</span>', html), url
+        if "/change/" in url:  # an object's page: one status, in its place, and no duration
+            assert len(re.findall(r'class="status status-', html)) == 1, url
+            assert "field-duration_column" not in html, url
