@@ -69,6 +69,9 @@ class LLMRoundTableResultAdmin(ReadOnlyAuditAdmin):
     list_filter = ("task_category",)
     search_fields = ("=result_id", "winner_provider")
     ordering = ("-created_at", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("result_id", "created_at")
 
 
 @admin.register(AgentExecution)
@@ -84,6 +87,9 @@ class AgentExecutionAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
     list_filter = ("status",)
     search_fields = ("=execution_id", "=agent_name")
     ordering = ("-created_at", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("execution_id", "created_at")
 
 
 @admin.register(ToolExecution)
@@ -103,6 +109,9 @@ class ToolExecutionAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
     # Exact matches only: each is backed by an index, which a LIKE '%..%' search would not use.
     search_fields = ("=correlation_id", "=tool_name", "=agent_id")
     ordering = ("-created_at", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("created_at",)
 
 
 # --- agent operations: projects and tasks are written through their services -----------------
@@ -161,7 +170,8 @@ class ProjectAdmin(ServiceWrittenAdmin):
     form = ProjectForm
     list_display = ("name", "version", "created_at", "updated_at")
     search_fields = ("name",)
-    ordering = ("name",)
+    ordering = ("name", "id")  # projects_name_idx
+    sortable_by = ("created_at",)  # name only one way: its index is (name, id)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -251,6 +261,9 @@ class TaskAdmin(BigTableMixin, ServiceWrittenAdmin):
     list_select_related = ("project", "created_by", "approved_by")
     search_fields = ("request_text", "=thread_id")
     ordering = ("-created_at", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("created_at",)
     autocomplete_fields = ("project",)
     actions = ["approve", "reject"]
     LIFECYCLE_FIELDS = (
@@ -422,6 +435,9 @@ class ExecutionLogAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
     list_select_related = ("task",)
     search_fields = ("=task__thread_id", "action")
     ordering = ("-timestamp", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("timestamp",)
     raw_id_fields = ("task",)
 
 
@@ -442,6 +458,9 @@ class EventAdmin(ReadOnlyAuditAdmin):
     list_select_related = ("actor",)
     search_fields = ("=subject_id", "=correlation_id", "=event_type")
     ordering = ("-id",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("id", "created_at")
 
 
 @admin.register(Artifact)
@@ -450,6 +469,9 @@ class ArtifactAdmin(ReadOnlyAuditAdmin):
     list_select_related = ("task",)
     search_fields = ("=storage_key", "=sha256", "=task__thread_id")
     ordering = ("-created_at", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("storage_key", "created_at")
     raw_id_fields = ("task",)
 
 
@@ -501,6 +523,9 @@ class JobAdmin(ReadOnlyAuditAdmin):
     list_select_related = ("task",)
     search_fields = ("=job_type", "=dedupe_key", "=worker_id", "=task__thread_id")
     ordering = ("-id",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("id",)
     actions = ["cancel", "retry"]
 
     @admin.display(description="task")
@@ -562,6 +587,7 @@ class JobTypePauseAdmin(ServiceWrittenAdmin):
     list_select_related = ("paused_by",)
     search_fields = ("=job_type",)
     ordering = ("job_type",)
+    sortable_by = ("job_type",)  # the primary key; the other columns have no index
     actions = ["resume"]
     timestamp_fields = ("paused_at",)
 
@@ -652,6 +678,9 @@ class CheckpointThreadAdmin(ReadOnlyAuditAdmin):
     search_fields = ("=thread_id",)
     search_help_text = "An exact thread id."
     ordering = ("-created_at", "-thread_id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("thread_id", "created_at")
     fields = ("thread_id", "owner", "task_link", "created_at", "checkpoints")
     readonly_fields = fields
 
@@ -681,6 +710,7 @@ class CheckpointAdmin(ReadOnlyAuditAdmin):
     search_fields = ("=thread_id", "=checkpoint_id")
     search_help_text = "An exact thread id or checkpoint id."
     ordering = ("-id",)
+    sortable_by = ()  # newest first only: no index leads with another column shown
     fields = (
         "thread",
         "namespace",

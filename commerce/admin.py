@@ -117,6 +117,9 @@ class UserAdmin(DeclaredFiltersOnlyAdmin, DjangoUserAdmin):
     list_filter = ("role", "is_active", "is_verified")
     search_fields = ("username", "email", "full_name")
     ordering = ("username",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("username", "email")
     readonly_fields = ("last_login", "created_at", "updated_at", "records")
     filter_horizontal = ()
     fieldsets = (
@@ -284,6 +287,9 @@ class ProductAdmin(ServiceWrittenAdminMixin, TimestampsReadOnlyMixin, DeclaredFi
     list_filter = ("status", LowStockFilter, "category")
     search_fields = ("sku", "name", "description")
     ordering = ("sku",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("sku",)
     actions = ["publish", "archive"]
     change_form_template = "admin/commerce/product/change_form.html"
     RECENT_MOVEMENTS = 10
@@ -446,6 +452,9 @@ class StockMovementAdmin(ReadOnlyAuditAdmin):
     list_select_related = ("product", "order", "actor")
     search_fields = ("=product__sku",)
     ordering = ("-id",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("id",)
 
 
 class OrderLineInline(admin.TabularInline):
@@ -490,6 +499,9 @@ class OrderAdmin(BigTableMixin, NoHistoryMixin, TimestampsReadOnlyMixin, Declare
     search_fields = ("=order_number", "user__username", "user__email")
     raw_id_fields = ("user",)
     ordering = ("-created_at", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("order_number", "created_at")
     inlines = [OrderLineInline, OrderEventInline]
     readonly_fields = ("order_number", "user", "status", "subtotal", "total_price", "metadata")
     actions = ["mark_processing", "complete", "cancel"]
@@ -572,6 +584,9 @@ class UserAPIKeyAdmin(DeclaredFiltersOnlyAdmin):
     list_select_related = ("user",)
     search_fields = ("name", "=prefix", "user__username")
     raw_id_fields = ("user",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("prefix", "created")
     actions = ["revoke_selected"]
 
     def get_form(

@@ -345,6 +345,9 @@ class IdempotencyRecordAdmin(ReadOnlyAuditAdmin):
     list_select_related = ("user",)
     search_fields = ("=key", "user__username")
     ordering = ("-created_at",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("created_at",)
     exclude = ("response_body",)
 
 
@@ -353,13 +356,19 @@ class IdempotencyRecordAdmin(ReadOnlyAuditAdmin):
 class AccessLogAdmin(ReadOnlyAuditAdmin, axes_admin.AccessLogAdmin):
     """Successful admin logins and logouts, as django-axes records them."""
 
+    sortable_by = ()  # newest first (the primary key) only: axes indexes no column for order
+
 
 class AccessFailureLogAdmin(ReadOnlyAuditAdmin, axes_admin.AccessFailureLogAdmin):
     """Failed admin logins, when AXES_ENABLE_ACCESS_FAILURE_LOG keeps them."""
 
+    sortable_by = ()  # newest first (the primary key) only: axes indexes no column for order
+
 
 class AccessAttemptAdmin(DeclaredFiltersOnlyAdmin, axes_admin.AccessAttemptAdmin):
     """Failed admin logins per username and address; deleting one unlocks it."""
+
+    sortable_by = ()  # newest first (the primary key) only: axes indexes no column for order
 
 
 # Roles (``User.role``) say who may do what; Django's groups would be a second, unused way.
