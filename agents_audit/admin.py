@@ -15,6 +15,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
+from agents_audit.admin_filters import (
+    AgentIdFilter,
+    AgentNameFilter,
+    LoggedWithinFilter,
+    SlowCallsFilter,
+    ToolNameFilter,
+)
 from agents_audit.checkpoints import (
     checkpoint_channel_values,
     checkpoint_pending_writes,
@@ -60,6 +67,7 @@ from devskyy.admin import (
     VersionedForm,
     pretty_json,
 )
+from devskyy.admin_filters import CreatedWithinFilter
 from devskyy.errors import DomainError, InvalidInput, VersionMismatch
 
 
@@ -84,7 +92,7 @@ class AgentExecutionAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
         "duration_column",
         "created_at",
     )
-    list_filter = ("status",)
+    list_filter = ("status", AgentNameFilter, CreatedWithinFilter, SlowCallsFilter)
     search_fields = ("=execution_id", "=agent_name")
     ordering = ("-created_at", "-id")
     # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
@@ -103,7 +111,7 @@ class ToolExecutionAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
         "duration_column",
         "created_at",
     )
-    list_filter = ("status",)
+    list_filter = ("status", ToolNameFilter, AgentIdFilter, CreatedWithinFilter, SlowCallsFilter)
     extra_filter_lookups = ("user",)  # the user page's links to their records
     list_select_related = ("user",)
     # Exact matches only: each is backed by an index, which a LIKE '%..%' search would not use.
@@ -431,7 +439,7 @@ class ExecutionLogAdmin(StatusAndDurationColumns, ReadOnlyAuditAdmin):
         "duration_column",
         "timestamp",
     )
-    list_filter = ("agent_type", "status")
+    list_filter = ("agent_type", "status", LoggedWithinFilter, SlowCallsFilter)
     list_select_related = ("task",)
     search_fields = ("=task__thread_id", "action")
     ordering = ("-timestamp", "-id")
@@ -454,7 +462,7 @@ class EventAdmin(ReadOnlyAuditAdmin):
         "actor",
         "api_key_prefix",
     )
-    list_filter = ("event_type", "subject_type")
+    list_filter = ("event_type", "subject_type", CreatedWithinFilter)
     list_select_related = ("actor",)
     search_fields = ("=subject_id", "=correlation_id", "=event_type")
     ordering = ("-id",)

@@ -196,6 +196,9 @@ class DeclaredFiltersOnlyAdmin(IndexedSearchMixin, admin.ModelAdmin):
             name = item[0] if isinstance(item, list | tuple) else item
             if isinstance(name, str):
                 declared[name] = FILTER_LOOKUP_SUFFIXES
+            elif isinstance(name, type) and issubclass(name, admin.SimpleListFilter):
+                # its own parameter (``?tool_name=``), exactly: the filter applies it
+                declared.setdefault(str(name.parameter_name), frozenset())
         if self.date_hierarchy:
             declared[self.date_hierarchy] = FILTER_LOOKUP_SUFFIXES | DATE_HIERARCHY_SUFFIXES
         for path, suffixes in declared.items():

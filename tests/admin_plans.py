@@ -52,7 +52,10 @@ def first_page(cl: Any) -> QuerySet[Any]:
 
 
 def explain(queryset: QuerySet[Any]) -> dict[str, Any]:
-    sql, params = queryset.query.sql_with_params()
+    return explain_sql(*queryset.query.sql_with_params())
+
+
+def explain_sql(sql: str, params: Any = ()) -> dict[str, Any]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_sort = off")

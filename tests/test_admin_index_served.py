@@ -21,6 +21,7 @@ from tests.admin_plans import (
     sortable_columns,
     unserved,
 )
+from tests.agents_audit.factories import AgentExecutionFactory, JobFactory, ToolExecutionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,17 @@ def test_each_sortable_column_is_served_by_an_index_both_ways(label, model_admin
     assert not problems, "\n".join(f"{where}: {what}" for where, what in problems.items())
 
 
+@pytest.fixture
+def rows_to_choose_from(db: None) -> None:
+    """A few rows, so that filters whose choices are the column's values have some."""
+    ToolExecutionFactory.create(tool_name="search_products", agent_id="agent-a")
+    ToolExecutionFactory.create(tool_name="create_order", agent_id="agent-b")
+    AgentExecutionFactory.create(agent_name="commerce_agent")
+    JobFactory.create(job_type="deploy")
+
+
 @pytest.mark.parametrize(("label", "model_admin"), ADMINS, ids=[label for label, _ in ADMINS])
+@pytest.mark.usefixtures("rows_to_choose_from")
 def test_each_filter_choice_with_the_default_order_is_served_by_an_index(
     label, model_admin, admin_user
 ):
