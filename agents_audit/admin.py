@@ -75,7 +75,7 @@ from devskyy.errors import DomainError, InvalidInput, VersionMismatch
 class LLMRoundTableResultAdmin(ReadOnlyAuditAdmin):
     list_display = ("result_id", "task_category", "winner_provider", "created_at")
     list_filter = ("task_category",)
-    search_fields = ("=result_id", "winner_provider")
+    search_fields = ("=result_id", "=winner_provider")  # llm_rt_winner_created_idx
     ordering = ("-created_at", "-id")
     # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
     # other columns have filters instead (tests/test_admin_index_served.py).

@@ -35,10 +35,10 @@ def distinct_values(model: type[Model], field_name: str, limit: int) -> list[Any
     scan: a recursive query that asks an index leading with the column for the next value
     after the last one (``limit`` short probes, whatever the table's size). The column must
     lead an index."""
-    field = model._meta.get_field(field_name)
+    name = str(model._meta.get_field(field_name).column)  # type: ignore[union-attr]
     table = connection.ops.quote_name(model._meta.db_table)
-    column = connection.ops.quote_name(field.column)  # type: ignore[union-attr]
-    key = (model._meta.db_table, field.column, limit)  # type: ignore[union-attr]
+    column = connection.ops.quote_name(name)
+    key = (model._meta.db_table, name, limit)
     seconds = settings.ADMIN_FILTER_CHOICES_SECONDS
     hit = _choices.get(key)
     if seconds and hit is not None and hit[0] > time.monotonic():

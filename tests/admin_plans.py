@@ -51,14 +51,22 @@ def first_page(cl: Any) -> QuerySet[Any]:
     return queryset[: cl.list_per_page]
 
 
-def explain(queryset: QuerySet[Any]) -> dict[str, Any]:
-    return explain_sql(*queryset.query.sql_with_params())
+def explain(queryset: QuerySet[Any], *, search: bool = False) -> dict[str, Any]:
+    return explain_sql(*queryset.query.sql_with_params(), search=search)
 
 
-def explain_sql(sql: str, params: Any = ()) -> dict[str, Any]:
+def explain_sql(sql: str, params: Any = (), *, search: bool = False) -> dict[str, Any]:
+    """The plan, with sequential scans and sorts priced out. For a ``search`` (whose matches are
+    sorted once found), sorts are allowed and plain index scans priced out instead: a table is
+    then read only through the conditions an index answers (bitmap scans), never by walking a
+    whole index and testing each row."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
+        if search:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute("SET LOCAL enable_indexonlyscan = off")
+        else:
+            cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         document = cursor.fetchone()[0]
     plan = document if isinstance(document, list) else json.loads(document)
