@@ -464,6 +464,9 @@ class OrderLineInline(admin.TabularInline):
     fields = ("sku", "name", "unit_price", "quantity", "line_total", "product")
     readonly_fields = fields
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("product")  # one query, any lines
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -475,6 +478,9 @@ class OrderEventInline(admin.TabularInline):
     fields = ("created_at", "from_status", "to_status", "actor", "reason")
     readonly_fields = fields
     ordering = ("id",)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("actor")  # one query, any events
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -134,9 +134,10 @@ class SourceAdmin(BigTableMixin, DeclaredFiltersOnlyAdmin):
 
     @admin.display(description="chunks")
     def chunk_table(self, obj: Source) -> Any:
+        # parent too: the related manager sets each chunk's parent, which reads its parent_id
         chunks = list(
             obj.chunks.order_by("chunk_index").only(
-                "id", "chunk_index", "content", "embedding_model", "content_hash"
+                "id", "parent", "chunk_index", "content", "embedding_model", "content_hash"
             )[:CHUNKS_SHOWN]
         )
         all_chunks = (
