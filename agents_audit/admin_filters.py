@@ -19,12 +19,12 @@ class ToolNameFilter(DistinctValuesFilter):
 
 
 class AgentIdFilter(DistinctValuesFilter):
-    title = "agent"
+    title = "agent id"
     parameter_name = "agent_id"  # tool_exec_agent_id_idx
 
 
 class AgentNameFilter(DistinctValuesFilter):
-    title = "agent"
+    title = "agent name"
     parameter_name = "agent_name"  # agent_exec_agent_created_idx
 
 

@@ -593,6 +593,7 @@ class UserAPIKeyAdmin(DeclaredFiltersOnlyAdmin):
     # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
     # other columns have filters instead (tests/test_admin_index_served.py).
     sortable_by = ("prefix", "created")
+    ordering = ("-created",)  # newest first, also when ?o= names a column not sortable
     actions = ["revoke_selected"]
 
     def get_form(

@@ -10,6 +10,7 @@ touching this file.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -43,6 +44,22 @@ def test_each_sortable_column_is_served_by_an_index_both_ways(label, model_admin
             problems[f"o={order} ORDER BY {cl.queryset.query.order_by}"] = found
 
     assert not problems, "\n".join(f"{where}: {what}" for where, what in problems.items())
+
+
+@pytest.mark.parametrize(("label", "model_admin"), ADMINS, ids=[label for label, _ in ADMINS])
+def test_a_column_not_offered_for_sorting_is_not_sorted_by_when_asked(
+    label, model_admin, admin_user
+):
+    def ordering(cl: Any) -> list[Any]:
+        return list(dict.fromkeys(map(str, cl.queryset.query.order_by)))  # a repeat orders nothing
+
+    default = ordering(changelist(model_admin, admin_user))
+    offered = {index for index, _ in sortable_columns(model_admin, admin_user)}
+    others = [i for i in range(len(model_admin.list_display)) if i not in offered]
+
+    for index in others:
+        for order in (str(index), f"-{index}"):
+            assert ordering(changelist(model_admin, admin_user, o=order)) == default, order
 
 
 @pytest.fixture

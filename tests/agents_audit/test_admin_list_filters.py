@@ -54,7 +54,7 @@ def test_tool_calls_are_filtered_by_tool_and_by_agent(operator_client):
     order = ToolExecutionFactory.create(tool_name="create_order", agent_id="agent-b")
 
     assert choices(operator_client, TOOLS, "tool") == ["create_order", "search_products"]
-    assert choices(operator_client, TOOLS, "agent") == ["agent-a", "agent-b"]
+    assert choices(operator_client, TOOLS, "agent id") == ["agent-a", "agent-b"]
     assert listed(operator_client, TOOLS, tool_name="create_order") == [order]
     assert listed(operator_client, TOOLS, agent_id="agent-a") == [search]
     assert listed(operator_client, TOOLS, tool_name="no_such_tool") == []
@@ -73,7 +73,7 @@ def test_agent_executions_are_filtered_by_agent(operator_client):
     wanted = AgentExecutionFactory.create(agent_name="infra_agent")
     AgentExecutionFactory.create(agent_name="commerce_agent")
 
-    assert choices(operator_client, AGENTS, "agent") == ["commerce_agent", "infra_agent"]
+    assert choices(operator_client, AGENTS, "agent name") == ["commerce_agent", "infra_agent"]
     assert listed(operator_client, AGENTS, agent_name="infra_agent") == [wanted]
 
 
