@@ -15,6 +15,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
+from agents_audit.admin_filters import (
+    AgentIdFilter,
+    AgentNameFilter,
+    LoggedWithinFilter,
+    SlowCallsFilter,
+    ToolNameFilter,
+)
 from agents_audit.admin_trace import TraceLinkMixin, TraceViewMixin
 from agents_audit.checkpoints import (
     checkpoint_channel_values,
@@ -64,6 +71,7 @@ from devskyy.admin import (
     VersionedForm,
     pretty_json,
 )
+from devskyy.admin_filters import CreatedWithinFilter
 from devskyy.errors import DomainError, InvalidInput, VersionMismatch
 
 
@@ -71,8 +79,11 @@ from devskyy.errors import DomainError, InvalidInput, VersionMismatch
 class LLMRoundTableResultAdmin(ReadOnlyAuditAdmin):
     list_display = ("result_id", "task_category", "winner_provider", "created_at")
     list_filter = ("task_category",)
-    search_fields = ("=result_id", "winner_provider")
+    search_fields = ("=result_id", "=winner_provider")  # llm_rt_winner_created_idx
     ordering = ("-created_at", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("result_id", "created_at")
 
 
 @admin.register(AgentExecution)
@@ -85,9 +96,12 @@ class AgentExecutionAdmin(TraceLinkMixin, StatusAndDurationColumns, ReadOnlyAudi
         "duration_column",
         "created_at",
     )
-    list_filter = ("status",)
+    list_filter = ("status", AgentNameFilter, CreatedWithinFilter, SlowCallsFilter)
     search_fields = ("=execution_id", "=agent_name")
     ordering = ("-created_at", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("execution_id", "created_at")
 
 
 @admin.register(ToolExecution)
@@ -101,12 +115,15 @@ class ToolExecutionAdmin(TraceViewMixin, StatusAndDurationColumns, ReadOnlyAudit
         "duration_column",
         "created_at",
     )
-    list_filter = ("status",)
+    list_filter = ("status", ToolNameFilter, AgentIdFilter, CreatedWithinFilter, SlowCallsFilter)
     extra_filter_lookups = ("user",)  # the user page's links to their records
     list_select_related = ("user",)
     # Exact matches only: each is backed by an index, which a LIKE '%..%' search would not use.
     search_fields = ("=correlation_id", "=tool_name", "=agent_id")
     ordering = ("-created_at", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("created_at",)
 
 
 # --- agent operations: projects and tasks are written through their services -----------------
@@ -165,7 +182,8 @@ class ProjectAdmin(ServiceWrittenAdmin):
     form = ProjectForm
     list_display = ("name", "version", "created_at", "updated_at")
     search_fields = ("name",)
-    ordering = ("name",)
+    ordering = ("name", "id")  # projects_name_idx
+    sortable_by = ("created_at",)  # name only one way: its index is (name, id)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -265,6 +283,9 @@ class TaskAdmin(
     list_select_related = ("project", "created_by", "approved_by")
     search_fields = ("request_text", "=thread_id")
     ordering = ("-created_at", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("created_at",)
     autocomplete_fields = ("project",)
     actions = ["approve", "reject"]
     change_form_template = "admin/devskyy/change_form_object_actions.html"
@@ -463,10 +484,13 @@ class ExecutionLogAdmin(TraceLinkMixin, StatusAndDurationColumns, ReadOnlyAuditA
         "duration_column",
         "timestamp",
     )
-    list_filter = ("agent_type", "status")
+    list_filter = ("agent_type", "status", LoggedWithinFilter, SlowCallsFilter)
     list_select_related = ("task",)
     search_fields = ("=task__thread_id", "action")
     ordering = ("-timestamp", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("timestamp",)
     raw_id_fields = ("task",)
 
 
@@ -483,10 +507,13 @@ class EventAdmin(TraceLinkMixin, ReadOnlyAuditAdmin):
         "actor",
         "api_key_prefix",
     )
-    list_filter = ("event_type", "subject_type")
+    list_filter = ("event_type", "subject_type", CreatedWithinFilter)
     list_select_related = ("actor",)
     search_fields = ("=subject_id", "=correlation_id", "=event_type")
     ordering = ("-id",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("id", "created_at")
 
 
 @admin.register(Artifact)
@@ -495,6 +522,9 @@ class ArtifactAdmin(ReadOnlyAuditAdmin):
     list_select_related = ("task",)
     search_fields = ("=storage_key", "=sha256", "=task__thread_id")
     ordering = ("-created_at", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("storage_key", "created_at")
     raw_id_fields = ("task",)
 
 
@@ -551,6 +581,9 @@ class JobAdmin(TraceLinkMixin, ObjectActionsMixin, StatusAndDurationColumns, Rea
     list_select_related = ("task",)
     search_fields = ("=job_type", "=dedupe_key", "=worker_id", "=task__thread_id")
     ordering = ("-id",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("id",)
     actions = ["cancel", "retry"]
     # A running job's heartbeats write its lease, not its state: only these refuse a confirmation.
     object_action_fingerprint = ("status", "attempts")
@@ -642,6 +675,7 @@ class JobTypePauseAdmin(ServiceWrittenAdmin):
     list_select_related = ("paused_by",)
     search_fields = ("=job_type",)
     ordering = ("job_type",)
+    sortable_by = ("job_type",)  # the primary key; the other columns have no index
     actions = ["resume"]
     timestamp_fields = ("paused_at",)
 
@@ -732,6 +766,9 @@ class CheckpointThreadAdmin(TraceLinkMixin, ReadOnlyAuditAdmin):
     search_fields = ("=thread_id",)
     search_help_text = "An exact thread id."
     ordering = ("-created_at", "-thread_id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("thread_id", "created_at")
     fields = ("thread_id", "owner", "task_link", "created_at", "checkpoints")
     readonly_fields = fields
 
@@ -761,6 +798,7 @@ class CheckpointAdmin(TraceLinkMixin, ReadOnlyAuditAdmin):
     search_fields = ("=thread_id", "=checkpoint_id")
     search_help_text = "An exact thread id or checkpoint id."
     ordering = ("-id",)
+    sortable_by = ()  # newest first only: no index leads with another column shown
     fields = (
         "thread",
         "namespace",

@@ -141,6 +141,9 @@ class UserAdmin(DeclaredFiltersOnlyAdmin, DjangoUserAdmin):
     list_filter = ("role", "is_active", "is_verified")
     search_fields = ("username", "email", "full_name")
     ordering = ("username",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("username", "email")
     readonly_fields = ("last_login", "created_at", "updated_at", "records")
     filter_horizontal = ()
     fieldsets = (
@@ -355,6 +358,9 @@ class ProductAdmin(
     list_filter = ("status", LowStockFilter, "category")
     search_fields = ("sku", "name", "description")
     ordering = ("sku",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("sku",)
     actions = ["publish", "archive"]
     object_actions = (
         ObjectAction(
@@ -536,6 +542,9 @@ class StockMovementAdmin(ReadOnlyAuditAdmin):
     list_select_related = ("product", "order", "actor")
     search_fields = ("=product__sku",)
     ordering = ("-id",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("id",)
 
 
 class OrderCancelForm(forms.Form):
@@ -554,11 +563,11 @@ class OrderLineInline(admin.TabularInline):
     fields = ("sku", "name", "unit_price_display", "quantity", "line_total_display", "product")
     readonly_fields = fields
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("product")  # one query, any lines
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).select_related("product")  # one query, not one a line
 
     @admin.display(description="unit price")
     def unit_price_display(self, line: OrderLine) -> str:
@@ -577,11 +586,11 @@ class OrderEventInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ("id",)
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("actor")  # one query, any events
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).select_related("actor")  # one query, not one an event
 
 
 @admin.register(Order)
@@ -609,6 +618,9 @@ class OrderAdmin(
     search_fields = ("=order_number", "user__username", "user__email")
     raw_id_fields = ("user",)
     ordering = ("-created_at", "-id")
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("order_number", "created_at")
     inlines = [OrderLineInline, OrderEventInline]
     fieldsets = (
         (None, {"fields": ("order_number", "user", "status_column")}),
@@ -770,6 +782,10 @@ class UserAPIKeyAdmin(DeclaredFiltersOnlyAdmin):
     list_select_related = ("user",)
     search_fields = ("name", "=prefix", "user__username")
     raw_id_fields = ("user",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("prefix", "created")
+    ordering = ("-created",)  # newest first, also when ?o= names a column not sortable
     actions = ["revoke_selected"]
 
     def get_form(

@@ -144,7 +144,13 @@ class User(AbstractBaseUser, TimestampedModel):
             models.UniqueConstraint(fields=["username"], name="users_username_key"),
             models.CheckConstraint(condition=Q(role__in=UserRole.values), name="users_role_valid"),
         ]
-        indexes = [models.Index(fields=["role"], name="users_role_idx")]
+        indexes = [
+            models.Index(fields=["role"], name="users_role_idx"),
+            # The admin's word search (UPPER(...) LIKE, as icontains writes it).
+            GinIndex(OpClass(Upper("username"), name="gin_trgm_ops"), name="users_username_trgm"),
+            GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="users_email_trgm"),
+            GinIndex(OpClass(Upper("full_name"), name="gin_trgm_ops"), name="users_full_name_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.username
@@ -479,3 +485,7 @@ class UserAPIKey(AbstractAPIKey):
         db_table = "user_api_keys"
         verbose_name = "API key"
         verbose_name_plural = "API keys"
+        # The admin's word search by key name.
+        indexes = [
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="user_api_keys_name_trgm")
+        ]

@@ -31,7 +31,17 @@ from django.core.exceptions import (
 )
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import CharField, JSONField, Model, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    CharField,
+    F,
+    Func,
+    JSONField,
+    Model,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.constants import LOOKUP_SEP
 from django.http import (
     Http404,
@@ -117,6 +127,13 @@ DATE_HIERARCHY_SUFFIXES = frozenset({"year", "month", "day"})
 
 
 class _ChangeList(ChangeList):
+    def get_ordering_field(self, field_name: Any) -> Any:
+        # Django honours ``?o=`` for any column, ``sortable_by`` only hides the header's link: a
+        # bookmarked or typed URL still sorted a million rows by a column no index serves.
+        if self.sortable_by is not None and field_name not in self.sortable_by:
+            return None
+        return super().get_ordering_field(field_name)
+
     def get_filters(self, request: HttpRequest) -> Any:
         try:
             return super().get_filters(request)
@@ -135,12 +152,56 @@ def _exact_value(model: type[Model], path: str, term: str) -> Any:
     if "\x00" in term or (limit is not None and len(term) > limit):
         return _NO_MATCH
     try:
-        return field.to_python(term)
+        value = field.to_python(term)
+        field.run_validators(value)  # e.g. an IP address field's, which to_python leaves
     except ValidationError:
         return _NO_MATCH
+    return value
 
 
 _NO_MATCH = object()
+
+
+class EqualsAnyOf(Func):
+    """``column = ANY(ARRAY(subquery))``: the subquery runs once, first, and the column's own
+    index answers the comparison, alone or beside other indexed conditions in an OR (a bitmap
+    OR). ``column IN (subquery)`` inside an OR is instead a filter tested on every row."""
+
+    output_field = BooleanField()
+
+    def as_sql(  # type: ignore[override]  # neither function, template nor joiner applies
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        column, subquery = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        subquery_sql, subquery_params = compiler.compile(subquery)
+        return f"{column_sql} = ANY(ARRAY{subquery_sql})", [*column_params, *subquery_params]
+
+
+def _words_match(model: type[Model], fields: list[str], word: str) -> Q:
+    """``word`` in one of ``fields`` (``icontains``; trigram indexes on ``UPPER(column)`` answer
+    it). A field across a relation (``user__email``) is read by a subquery on the related table,
+    where its trigram index is, one per relation: a join would OR two tables' columns, which no
+    index serves."""
+    local = Q()
+    related: dict[str, Q] = {}
+    for path in fields:
+        relation, _, rest = path.partition(LOOKUP_SEP)
+        if rest and model._meta.get_field(relation).many_to_one:
+            related[relation] = related.get(relation, Q()) | Q(**{f"{rest}__icontains": word})
+        else:
+            local |= Q(**{f"{path}__icontains": word})
+    for relation, match in related.items():
+        local |= _related_match(model, relation, match)
+    return local
+
+
+def _related_match(model: type[Model], relation: str, match: Q) -> Q:
+    """Rows whose ``relation`` (a foreign key) is a related row matching ``match``, by a
+    subquery on the related table (``EqualsAnyOf``)."""
+    target = model._meta.get_field(relation).related_model
+    ids = target._default_manager.filter(match).order_by().values("pk")  # type: ignore[union-attr]
+    return Q(EqualsAnyOf(F(relation), Subquery(ids)))
 
 
 class IndexedSearchMixin:
@@ -151,28 +212,36 @@ class IndexedSearchMixin:
     million rows a search by correlation id walked the whole table (1.2 s). Ids are compared
     as they are written. A term that is no value of the field (``abc`` for a UUID, too long)
     matches nothing there. Other search fields keep Django's search (every word, ``icontains``
-    on one of them): only give those where a trigram index backs them."""
+    on one of them): only give those where a trigram index backs them. One across a relation
+    (``user__username``) is a subquery on the related table, whose trigram index answers it."""
 
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
         fields = list(self.get_search_fields(request))  # type: ignore[attr-defined]
         exact = [name[1:] for name in fields if name.startswith("=")]
         term = search_term.strip()
-        if not exact or not term:
+        words = [name for name in fields if not name.startswith("=")]
+        across = any(LOOKUP_SEP in name for name in words)
+        if not (exact or across) or not term:
             return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
         match = Q()
         for path in exact:
             value = _exact_value(queryset.model, path, term)
-            if value is not _NO_MATCH:
+            relation, _, rest = path.partition(LOOKUP_SEP)
+            if value is _NO_MATCH:
+                continue
+            if rest and queryset.model._meta.get_field(relation).many_to_one:
+                # ``task__thread_id``: the task by its index, then its rows by theirs
+                match |= _related_match(queryset.model, relation, Q(**{rest: value}))
+            else:
                 match |= Q(**{path: value})
         duplicates = any(lookup_spawns_duplicates(queryset.model._meta, path) for path in exact)
-        words = [name for name in fields if not name.startswith("=")]
         if words and "\x00" not in term:
             # Django's own rule: every word of the term in one of the fields.
             every_word = Q()
             for bit in smart_split(term):
                 if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
                     bit = unescape_string_literal(bit)
-                every_word &= Q(*((f"{name}__icontains", bit) for name in words), _connector=Q.OR)
+                every_word &= _words_match(queryset.model, words, bit)
             match |= every_word
             duplicates = duplicates or any(
                 lookup_spawns_duplicates(queryset.model._meta, name) for name in words
@@ -213,6 +282,9 @@ class DeclaredFiltersOnlyAdmin(IndexedSearchMixin, admin.ModelAdmin):
             name = item[0] if isinstance(item, list | tuple) else item
             if isinstance(name, str):
                 declared[name] = FILTER_LOOKUP_SUFFIXES
+            elif isinstance(name, type) and issubclass(name, admin.SimpleListFilter):
+                # its own parameter (``?tool_name=``), exactly: the filter applies it
+                declared.setdefault(str(name.parameter_name), frozenset())
         if self.date_hierarchy:
             declared[self.date_hierarchy] = FILTER_LOOKUP_SUFFIXES | DATE_HIERARCHY_SUFFIXES
         for path, suffixes in declared.items():
@@ -379,6 +451,9 @@ class IdempotencyRecordAdmin(ReadOnlyAuditAdmin):
     list_select_related = ("user",)
     search_fields = ("=key", "user__username")
     ordering = ("-created_at",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("created_at",)
     exclude = ("response_body",)
 
 
@@ -387,13 +462,22 @@ class IdempotencyRecordAdmin(ReadOnlyAuditAdmin):
 class AccessLogAdmin(ReadOnlyAuditAdmin, axes_admin.AccessLogAdmin):
     """Successful admin logins and logouts, as django-axes records them."""
 
+    sortable_by = ()  # newest first (the primary key) only: axes indexes no column for order
+    search_fields = ("=username", "=ip_address")  # exact, on axes' own indexes
+
 
 class AccessFailureLogAdmin(ReadOnlyAuditAdmin, axes_admin.AccessFailureLogAdmin):
     """Failed admin logins, when AXES_ENABLE_ACCESS_FAILURE_LOG keeps them."""
 
+    sortable_by = ()  # newest first (the primary key) only: axes indexes no column for order
+    search_fields = ("=username", "=ip_address")  # exact, on axes' own indexes
+
 
 class AccessAttemptAdmin(DeclaredFiltersOnlyAdmin, axes_admin.AccessAttemptAdmin):
     """Failed admin logins per username and address; deleting one unlocks it."""
+
+    sortable_by = ()  # newest first (the primary key) only: axes indexes no column for order
+    search_fields = ("=username", "=ip_address")  # exact, on axes' own indexes
 
 
 # Roles (``User.role``) say who may do what; Django's groups would be a second, unused way.

@@ -92,7 +92,9 @@ class SourceAdmin(BigTableMixin, DeclaredFiltersOnlyAdmin):
     list_select_related = ("created_by",)
     search_fields = ("=document_id",)
     search_help_text = "An exact document id, or the beginning of a source path."
-    ordering = ("source_path", "document_id")
+    ordering = ("source_path", "document_id")  # rag_sources_path_order_idx
+    # Sortable only where an index serves the whole ORDER BY both ways (source path: one way).
+    sortable_by = ("document_id",)
     readonly_fields = (
         "document_id",
         "source_path",
@@ -132,9 +134,10 @@ class SourceAdmin(BigTableMixin, DeclaredFiltersOnlyAdmin):
 
     @admin.display(description="chunks")
     def chunk_table(self, obj: Source) -> Any:
+        # parent too: the related manager sets each chunk's parent, which reads its parent_id
         chunks = list(
             obj.chunks.order_by("chunk_index").only(
-                "id", "chunk_index", "content", "embedding_model", "content_hash"
+                "id", "parent", "chunk_index", "content", "embedding_model", "content_hash"
             )[:CHUNKS_SHOWN]
         )
         all_chunks = (
@@ -308,6 +311,9 @@ class RAGDocumentAdmin(ReadOnlyAuditAdmin):
     extra_filter_lookups = ("parent",)
     search_fields = ("=document_id", "=content_hash")
     ordering = ("document_id",)
+    # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
+    # other columns have filters instead (tests/test_admin_index_served.py).
+    sortable_by = ("document_id",)
     exclude = ("search_vector",)
     readonly_fields = ("pretty_content", "pretty_metadata", "vectors")
 

@@ -68,6 +68,8 @@ class Source(TimestampedModel):
                 name="rag_sources_source_path_idx",
             ),
             models.Index(fields=["created_at"], name="rag_sources_created_idx"),
+            # The admin's list, grouped by path (the pattern index above cannot order).
+            models.Index(fields=["source_path", "document_id"], name="rag_sources_path_order_idx"),
         ]
 
     def __str__(self) -> str:

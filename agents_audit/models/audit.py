@@ -36,6 +36,11 @@ class TaskCategory(models.TextChoices):
     CODE = "code", "Code"
 
 
+# The lowest "slow calls" threshold of the admin's filters (ms): the partial indexes over slow
+# rows hold the calls at least this long, and serve every higher threshold too.
+SLOW_MS = 1000
+
+
 class LLMRoundTableResult(CreatedAtModel):
     """One multi-LLM competition: every participant's answer and the winner."""
 
@@ -70,6 +75,10 @@ class LLMRoundTableResult(CreatedAtModel):
             models.Index(fields=["task_category"], name="llm_rt_task_category_idx"),
             models.Index(fields=["created_at"], name="llm_rt_created_idx"),
             models.Index(fields=["user", "created_at"], name="llm_rt_user_created_idx"),
+            # The admin's exact search by provider, newest first.
+            models.Index(
+                fields=["winner_provider", "created_at"], name="llm_rt_winner_created_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -129,6 +138,12 @@ class AgentExecution(CreatedAtModel):
             models.Index(fields=["status", "created_at"], name="agent_exec_status_created_idx"),
             models.Index(fields=["created_at"], name="agent_exec_created_idx"),
             models.Index(fields=["user", "created_at"], name="agent_exec_user_created_idx"),
+            # The admin's "slow calls" filter: only the slow rows, newest first.
+            models.Index(
+                fields=["created_at"],
+                name="agent_exec_slow_idx",
+                condition=Q(duration_ms__gte=SLOW_MS),
+            ),
         ]
 
     # The state machine: a running execution ends once, as completed or failed.
@@ -202,6 +217,14 @@ class ToolExecution(CreatedAtModel):
             models.Index(fields=["agent_id", "created_at"], name="tool_exec_agent_id_idx"),
             models.Index(fields=["user", "created_at"], name="tool_exec_user_created_idx"),
             models.Index(fields=["created_at"], name="tool_exec_created_idx"),
+            # The admin: one tool's calls newest first (the composite above has status between),
+            # and the "slow calls" filter over only the slow rows.
+            models.Index(fields=["tool_name", "created_at"], name="tool_exec_tool_created_idx"),
+            models.Index(
+                fields=["created_at"],
+                name="tool_exec_slow_idx",
+                condition=Q(duration_ms__gte=SLOW_MS),
+            ),
         ]
 
     def __str__(self) -> str:

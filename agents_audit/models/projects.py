@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from devskyy.models import TimestampedModel
 
@@ -28,7 +30,12 @@ class Project(TimestampedModel):
             models.CheckConstraint(condition=Q(version__gte=1), name="projects_version_positive"),
             models.CheckConstraint(condition=~Q(name=""), name="projects_name_not_blank"),
         ]
-        indexes = [models.Index(fields=["created_at"], name="projects_created_idx")]
+        indexes = [
+            models.Index(fields=["created_at"], name="projects_created_idx"),
+            # The admin's list (by name) and its word search.
+            models.Index(fields=["name", "id"], name="projects_name_idx"),
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="projects_name_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.name

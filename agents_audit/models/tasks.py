@@ -7,9 +7,12 @@ from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
+from agents_audit.models.audit import SLOW_MS
 from agents_audit.models.projects import Project
 from devskyy.models import (
     CreatedAtModel,
@@ -138,6 +141,10 @@ class Task(TimestampedModel):
                 name="tasks_external_ai_model_idx",
                 condition=~Q(external_ai_model=""),
             ),
+            # The admin's word search (UPPER(...) LIKE, as icontains writes it).
+            GinIndex(
+                OpClass(Upper("request_text"), name="gin_trgm_ops"), name="tasks_request_text_trgm"
+            ),
         ]
 
     TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
@@ -233,6 +240,15 @@ class ExecutionLog(UUIDPrimaryKeyModel):
             models.Index(fields=["timestamp"], name="execution_logs_timestamp_idx"),
             models.Index(fields=["agent_type", "timestamp"], name="execution_logs_agent_time_idx"),
             models.Index(fields=["status", "timestamp"], name="execution_logs_status_time_idx"),
+            # The admin: slow steps, newest first; its word search on the action.
+            models.Index(
+                fields=["timestamp"],
+                name="execution_logs_slow_idx",
+                condition=Q(duration_ms__gte=SLOW_MS),
+            ),
+            GinIndex(
+                OpClass(Upper("action"), name="gin_trgm_ops"), name="execution_logs_action_trgm"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -274,7 +290,10 @@ class Artifact(CreatedAtModel):
                 condition=~Q(storage_key=""), name="artifacts_storage_key_not_blank"
             ),
         ]
-        indexes = [models.Index(fields=["task", "created_at"], name="artifacts_task_created_idx")]
+        indexes = [
+            models.Index(fields=["task", "created_at"], name="artifacts_task_created_idx"),
+            models.Index(fields=["created_at"], name="artifacts_created_idx"),  # the admin's list
+        ]
 
     def __str__(self) -> str:
         return self.storage_key

@@ -209,6 +209,8 @@ API_IDEMPOTENCY_STALE_SECONDS = env_int("API_IDEMPOTENCY_STALE_SECONDS", 60)
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "100/second") or None
 # How long a process trusts an API key it has checked (a revocation takes effect within this).
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
+# How long a process remembers an admin filter's choices (tools, agents: devskyy/admin_filters).
+ADMIN_FILTER_CHOICES_SECONDS = env_int("ADMIN_FILTER_CHOICES_SECONDS", 60)
 
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

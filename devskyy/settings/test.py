@@ -8,3 +8,4 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 # Tests check revocation and expiry request by request; test_api_key_cache covers the cache.
 API_KEY_CACHE_SECONDS = 0
+ADMIN_FILTER_CHOICES_SECONDS = 0  # tests see the rows they write
