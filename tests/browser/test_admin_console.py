@@ -134,3 +134,26 @@ def test_an_agent_cannot_log_in(page: Page, agent_user: User) -> None:
     expect(page.locator(".errornote")).to_contain_text("staff account")
     page.goto("/admin/")
     expect(page).to_have_url(re.compile(r"/admin/login/\?next=/admin/$"))
+
+
+def test_an_order_is_cancelled_from_its_page_after_a_confirmation(
+    operator_page: Page, world: ConsoleWorld, screenshot: Screenshot
+) -> None:
+    page = operator_page
+    order_url = reverse("admin:commerce_order_change", args=[world.order.pk])
+    page.goto(order_url)
+
+    page.locator("a.object-action-cancel").click()
+
+    form = page.locator("form#object-action-confirm")
+    expect(page.locator(".object-action-question")).to_contain_text(world.order.order_number)
+    form.locator("textarea, input[type=text]").first.fill("Customer called to cancel")
+    form.locator("input.object-action-submit").click()
+
+    expect(page).to_have_url(f"{page.url.split('/admin/')[0]}{order_url}")
+    expect(page.locator("ul.messagelist li.success")).to_contain_text(world.order.order_number)
+    expect(page.locator("#content")).to_contain_text("Cancelled")
+    expect(page.locator("a.object-action-cancel")).to_have_count(0)  # nothing left to cancel
+    world.order.refresh_from_db()
+    assert world.order.status == "cancelled"
+    screenshot(page, "order-cancelled")
