@@ -43,7 +43,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +55,11 @@ from agents_audit.models.tasks import AgentType
 from commerce.models import User
 from commerce.money import order_totals
 from knowledge.embedding_models import EMBEDDING_MODELS
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
 
 MARKER = "scale-"
 UPPER_MARKER = "SCALE-"
@@ -84,32 +89,81 @@ SPAN_SECONDS = 30 * 24 * 3600
 RECENCY = 1.8
 
 AGENTS = (
-    "support-agent", "sales-agent", "research-agent", "code-agent", "infra-agent",
-    "billing-agent", "catalog-agent", "inventory-agent", "qa-agent", "docs-agent",
-    "triage-agent", "security-agent", "data-agent", "marketing-agent", "ops-agent",
-    "desktop-agent", "scheduler-agent", "review-agent", "translation-agent", "analytics-agent",
-)  # fmt: skip
+    "support-agent",
+    "sales-agent",
+    "research-agent",
+    "code-agent",
+    "infra-agent",
+    "billing-agent",
+    "catalog-agent",
+    "inventory-agent",
+    "qa-agent",
+    "docs-agent",
+    "triage-agent",
+    "security-agent",
+    "data-agent",
+    "marketing-agent",
+    "ops-agent",
+    "desktop-agent",
+    "scheduler-agent",
+    "review-agent",
+    "translation-agent",
+    "analytics-agent",
+)
 OPERATORS = 5
 # (tool, median duration in ms, failure rate)
 TOOLS = (
-    ("web_search", 650, 0.03), ("fetch_url", 420, 0.05), ("sql_query", 35, 0.02),
-    ("vector_search", 22, 0.01), ("send_email", 300, 0.02), ("create_ticket", 240, 0.02),
-    ("read_file", 6, 0.01), ("write_file", 9, 0.01), ("run_python", 1_800, 0.08),
-    ("shell_exec", 900, 0.09), ("git_diff", 40, 0.01), ("git_commit", 120, 0.02),
-    ("http_request", 380, 0.06), ("calendar_lookup", 210, 0.02), ("slack_post", 260, 0.03),
-    ("jira_search", 520, 0.03), ("github_search", 700, 0.04), ("pdf_extract", 2_400, 0.05),
-    ("image_caption", 3_100, 0.04), ("translate_text", 1_200, 0.02), ("summarize", 2_800, 0.03),
-    ("classify", 600, 0.02), ("embed_text", 45, 0.01), ("kb_search", 30, 0.01),
-    ("order_lookup", 12, 0.01), ("inventory_check", 15, 0.01), ("refund_issue", 450, 0.04),
-    ("price_quote", 80, 0.02), ("weather", 310, 0.03), ("geocode", 190, 0.02),
-    ("currency_convert", 140, 0.02), ("stock_quote", 260, 0.03), ("s3_upload", 850, 0.03),
-    ("s3_download", 600, 0.03), ("kubectl_get", 480, 0.05), ("terraform_plan", 9_500, 0.12),
-    ("dns_lookup", 25, 0.02), ("ssl_check", 160, 0.02), ("ping", 18, 0.04),
-    ("log_search", 1_400, 0.04), ("metrics_query", 330, 0.03), ("pagerduty_ack", 270, 0.02),
-    ("screenshot", 1_600, 0.05), ("ocr", 2_200, 0.04), ("speech_to_text", 4_800, 0.05),
-    ("text_to_speech", 3_600, 0.03), ("spreadsheet_read", 240, 0.02),
-    ("spreadsheet_write", 330, 0.03), ("crm_update", 410, 0.03), ("notion_search", 560, 0.03),
-)  # fmt: skip
+    ("web_search", 650, 0.03),
+    ("fetch_url", 420, 0.05),
+    ("sql_query", 35, 0.02),
+    ("vector_search", 22, 0.01),
+    ("send_email", 300, 0.02),
+    ("create_ticket", 240, 0.02),
+    ("read_file", 6, 0.01),
+    ("write_file", 9, 0.01),
+    ("run_python", 1_800, 0.08),
+    ("shell_exec", 900, 0.09),
+    ("git_diff", 40, 0.01),
+    ("git_commit", 120, 0.02),
+    ("http_request", 380, 0.06),
+    ("calendar_lookup", 210, 0.02),
+    ("slack_post", 260, 0.03),
+    ("jira_search", 520, 0.03),
+    ("github_search", 700, 0.04),
+    ("pdf_extract", 2_400, 0.05),
+    ("image_caption", 3_100, 0.04),
+    ("translate_text", 1_200, 0.02),
+    ("summarize", 2_800, 0.03),
+    ("classify", 600, 0.02),
+    ("embed_text", 45, 0.01),
+    ("kb_search", 30, 0.01),
+    ("order_lookup", 12, 0.01),
+    ("inventory_check", 15, 0.01),
+    ("refund_issue", 450, 0.04),
+    ("price_quote", 80, 0.02),
+    ("weather", 310, 0.03),
+    ("geocode", 190, 0.02),
+    ("currency_convert", 140, 0.02),
+    ("stock_quote", 260, 0.03),
+    ("s3_upload", 850, 0.03),
+    ("s3_download", 600, 0.03),
+    ("kubectl_get", 480, 0.05),
+    ("terraform_plan", 9_500, 0.12),
+    ("dns_lookup", 25, 0.02),
+    ("ssl_check", 160, 0.02),
+    ("ping", 18, 0.04),
+    ("log_search", 1_400, 0.04),
+    ("metrics_query", 330, 0.03),
+    ("pagerduty_ack", 270, 0.02),
+    ("screenshot", 1_600, 0.05),
+    ("ocr", 2_200, 0.04),
+    ("speech_to_text", 4_800, 0.05),
+    ("text_to_speech", 3_600, 0.03),
+    ("spreadsheet_read", 240, 0.02),
+    ("spreadsheet_write", 330, 0.03),
+    ("crm_update", 410, 0.03),
+    ("notion_search", 560, 0.03),
+)
 TOOL_ERRORS = (
     "ConnectionError: upstream answered 503 Service Unavailable",
     "HTTPError: 429 Too Many Requests (rate limited, retry after 30 s)",
@@ -130,9 +184,20 @@ AGENT_ERRORS = (
     "OutputParserException: could not parse the model's answer as JSON",
 )
 TOPICS = (
-    "checkout", "catalogue", "search", "billing", "inventory", "newsletter", "analytics",
-    "refunds", "shipping", "onboarding", "pricing", "the data warehouse", "the API gateway",
-)  # fmt: skip
+    "checkout",
+    "catalogue",
+    "search",
+    "billing",
+    "inventory",
+    "newsletter",
+    "analytics",
+    "refunds",
+    "shipping",
+    "onboarding",
+    "pricing",
+    "the data warehouse",
+    "the API gateway",
+)
 PROMPTS = (
     "Answer the customer's question about {}",
     "Find out why {} is slow since yesterday's deploy",
@@ -144,16 +209,24 @@ PROMPTS = (
     "Plan the migration of {} to the new cluster",
 )
 PROVIDERS = (
-    ("openai", "gpt-4o", 1.15), ("anthropic", "claude-3-5-sonnet", 1.2),
-    ("google", "gemini-1.5-pro", 1.0), ("mistral", "mistral-large", 0.8),
-    ("meta", "llama-3.1-70b", 0.75), ("cohere", "command-r-plus", 0.6),
-)  # fmt: skip
+    ("openai", "gpt-4o", 1.15),
+    ("anthropic", "claude-3-5-sonnet", 1.2),
+    ("google", "gemini-1.5-pro", 1.0),
+    ("mistral", "mistral-large", 0.8),
+    ("meta", "llama-3.1-70b", 0.75),
+    ("cohere", "command-r-plus", 0.6),
+)
 AI_MODELS = (("gpt-4o", 5.0), ("claude-3-5-sonnet", 3.0), ("gemini-1.5-pro", 3.5))
 JOB_TYPES = (
-    ("task.execute", 0.6), ("tool.call", 0.05), ("llm.complete", 0.04), ("embed.document", 0.02),
-    ("report.render", 0.03), ("notify.webhook", 0.06), ("index.refresh", 0.02),
+    ("task.execute", 0.6),
+    ("tool.call", 0.05),
+    ("llm.complete", 0.04),
+    ("embed.document", 0.02),
+    ("report.render", 0.03),
+    ("notify.webhook", 0.06),
+    ("index.refresh", 0.02),
     ("artifact.upload", 0.03),
-)  # fmt: skip
+)
 JOB_ERRORS = (
     "ConnectionError: hooks.example.com answered 503 Service Unavailable",
     "TimeoutError: the worker got no answer within 120 s",
@@ -183,18 +256,26 @@ ORDER_WEIGHTS = (60, 10, 15, 15)
 PRODUCT_NAMES = ("Mug", "Hoodie", "Notebook", "Sticker pack", "Cap", "Tote bag", "Poster", "Pen")
 PRODUCT_COLOURS = ("black", "sky blue", "white", "forest green", "sand", "red", "grey")
 CITIES = (
-    ("Lisbon", "PT"), ("Berlin", "DE"), ("Austin", "US"), ("Lyon", "FR"), ("Leeds", "GB"),
-    ("Osaka", "JP"), ("Toronto", "CA"), ("Utrecht", "NL"),
-)  # fmt: skip
-WORDS = (
-    "agent orders refund policy shipping invoice customer product catalogue stock warehouse "
-    "search index vector query latency cache database replica backup retention privacy "
-    "account password login session token scope key rotation certificate cluster deploy "
-    "release rollback incident alert metric dashboard budget forecast revenue margin tax "
-    "discount coupon subscription renewal cancellation support ticket escalation priority "
-    "workflow approval review operator audit trail event job queue worker retry timeout "
-    "the a of to and in for with on is are be this that each every when after before"
-).split()
+    ("Lisbon", "PT"),
+    ("Berlin", "DE"),
+    ("Austin", "US"),
+    ("Lyon", "FR"),
+    ("Leeds", "GB"),
+    ("Osaka", "JP"),
+    ("Toronto", "CA"),
+    ("Utrecht", "NL"),
+)
+WORDS = _words(
+    """
+    agent orders refund policy shipping invoice customer product catalogue stock warehouse
+    search index vector query latency cache database replica backup retention privacy
+    account password login session token scope key rotation certificate cluster deploy
+    release rollback incident alert metric dashboard budget forecast revenue margin tax
+    discount coupon subscription renewal cancellation support ticket escalation priority
+    workflow approval review operator audit trail event job queue worker retry timeout
+    the a of to and in for with on is are be this that each every when after before
+    """
+)
 LEASE_SECONDS = 3600
 
 
@@ -396,7 +477,7 @@ class _Seeder:
 
     def rng(self, kind: str) -> random.Random:
         if kind not in self.rngs:
-            self.rngs[kind] = random.Random(f"{self.seed}:{kind}")
+            self.rngs[kind] = random.Random(f"{self.seed}:{kind}")  # noqa: S311 (sample values)
         return self.rngs[kind]
 
     def run(self) -> Report:
@@ -440,12 +521,20 @@ class _Seeder:
         self.writer.copy(
             "users",
             (
-                "id", "username", "email", "password_hash", "full_name", "role", "is_active",
-                "is_verified", "created_at", "updated_at",
+                "id",
+                "username",
+                "email",
+                "password_hash",
+                "full_name",
+                "role",
+                "is_active",
+                "is_verified",
+                "created_at",
+                "updated_at",
             ),
             rows(),
             total,
-        )  # fmt: skip
+        )
 
     def _user_row(
         self, rng: random.Random, user_id: str, username: str, role: str, full_name: str
@@ -454,9 +543,17 @@ class _Seeder:
         # "!" + 40 characters is Django's unusable password: scale accounts are not a way in.
         password = "!" + _hex(rng, 40)
         return (
-            user_id, username, f"{username}@example.invalid", password, full_name, role,
-            True, rng.random() < 0.7, created, created,
-        )  # fmt: skip
+            user_id,
+            username,
+            f"{username}@example.invalid",
+            password,
+            full_name,
+            role,
+            True,
+            rng.random() < 0.7,
+            created,
+            created,
+        )
 
     # -- commerce ------------------------------------------------------------------------------
 
@@ -503,8 +600,9 @@ class _Seeder:
             for i in range(n_products)
         ]
         # opening stock must be positive: a product that sold nothing and drew 0 gets 1
-        product_created = [clock.at(clock.now_ts - SPAN_SECONDS - 86_400 * (2 + rng.random()))
-                           for _ in products]  # fmt: skip
+        product_created = [
+            clock.at(clock.now_ts - SPAN_SECONDS - 86_400 * (2 + rng.random())) for _ in products
+        ]
 
         def product_rows() -> Iterator[tuple[Any, ...]]:
             for i, (pid, sku, name, price) in enumerate(products):
@@ -513,20 +611,41 @@ class _Seeder:
                 category = name.split(" #")[0].split(" ")[0].lower()
                 meta = _dumps({"supplier": f"supplier-{i % 17}"})
                 yield (
-                    pid, sku, name, f"{name}: a sample product for scale tests.", category,
-                    _cents(price), stock, status, "{}", meta, 1, product_created[i],
+                    pid,
+                    sku,
+                    name,
+                    f"{name}: a sample product for scale tests.",
+                    category,
+                    _cents(price),
+                    stock,
+                    status,
+                    "{}",
+                    meta,
+                    1,
                     product_created[i],
-                )  # fmt: skip
+                    product_created[i],
+                )
 
         self.writer.copy(
             "products",
             (
-                "id", "sku", "name", "description", "category", "price", "inventory_quantity",
-                "status", "tags", "metadata", "version", "created_at", "updated_at",
+                "id",
+                "sku",
+                "name",
+                "description",
+                "category",
+                "price",
+                "inventory_quantity",
+                "status",
+                "tags",
+                "metadata",
+                "version",
+                "created_at",
+                "updated_at",
             ),
             product_rows(),
             n_products,
-        )  # fmt: skip
+        )
         self.writer.copy(
             "stock_movements",
             ("product_id", "delta", "kind", "reason", "created_at"),
@@ -555,13 +674,27 @@ class _Seeder:
                 line_total = price * quantity
                 line_totals.append(Decimal(line_total) / 100)
                 line_rows.append(
-                    (_uuid(rng), order_id, pid, sku, name, _cents(price), quantity,
-                     _cents(line_total), created)
-                )  # fmt: skip
+                    (
+                        _uuid(rng),
+                        order_id,
+                        pid,
+                        sku,
+                        name,
+                        _cents(price),
+                        quantity,
+                        _cents(line_total),
+                        created,
+                    )
+                )
                 items.append(
-                    {"sku": sku, "name": name, "unit_price": _cents(price), "quantity": quantity,
-                     "line_total": _cents(line_total)}
-                )  # fmt: skip
+                    {
+                        "sku": sku,
+                        "name": name,
+                        "unit_price": _cents(price),
+                        "quantity": quantity,
+                        "line_total": _cents(line_total),
+                    }
+                )
                 movements.append((pid, -quantity, "order_placed", number, order_id, user, ts))
             totals = order_totals(line_totals)
             city, country = rng.choice(CITIES)
@@ -611,24 +744,51 @@ class _Seeder:
                     )
             moved = min(moved, clock.now_ts - 1)
             order_rows.append(
-                (order_id, number, user, state, str(totals.total), str(totals.subtotal),
-                 _dumps(meta), created, clock.at(moved))
-            )  # fmt: skip
+                (
+                    order_id,
+                    number,
+                    user,
+                    state,
+                    str(totals.total),
+                    str(totals.subtotal),
+                    _dumps(meta),
+                    created,
+                    clock.at(moved),
+                )
+            )
 
         self.writer.copy(
             "orders",
-            ("id", "order_number", "user_id", "status", "total_price", "subtotal", "metadata",
-             "created_at", "updated_at"),
+            (
+                "id",
+                "order_number",
+                "user_id",
+                "status",
+                "total_price",
+                "subtotal",
+                "metadata",
+                "created_at",
+                "updated_at",
+            ),
             order_rows,
             len(order_rows),
-        )  # fmt: skip
+        )
         self.writer.copy(
             "order_lines",
-            ("id", "order_id", "product_id", "sku", "name", "unit_price", "quantity",
-             "line_total", "created_at"),
+            (
+                "id",
+                "order_id",
+                "product_id",
+                "sku",
+                "name",
+                "unit_price",
+                "quantity",
+                "line_total",
+                "created_at",
+            ),
             line_rows,
             len(line_rows),
-        )  # fmt: skip
+        )
         events.sort(key=lambda e: e[5])
         self.writer.copy(
             "order_events",
@@ -657,12 +817,18 @@ class _Seeder:
             "projects",
             ("id", "name", "description", "version", "created_at", "updated_at"),
             (
-                (pid, f"{PROJECT_PREFIX}{TOPICS[n % len(TOPICS)]} {n + 1}",
-                 f"Work on {TOPICS[n % len(TOPICS)]}.", 1, project_created, project_created)
+                (
+                    pid,
+                    f"{PROJECT_PREFIX}{TOPICS[n % len(TOPICS)]} {n + 1}",
+                    f"Work on {TOPICS[n % len(TOPICS)]}.",
+                    1,
+                    project_created,
+                    project_created,
+                )
                 for n, pid in enumerate(projects)
             ),
             len(projects),
-        )  # fmt: skip
+        )
 
         agents = list(self.agent_users.items())
         operators = self.operator_ids
@@ -692,19 +858,40 @@ class _Seeder:
             steps: list[tuple[Any, ...]] = []
             if state == "rejected":
                 ts += rng.uniform(60, 8 * 3600)
-                moves.append((ts, "task_rejected", rng.choice(operators),
-                              {"old": {"status": "pending"}, "new": {"status": "rejected"},
-                               "reason": "Out of scope for the agents"}))  # fmt: skip
+                moves.append(
+                    (
+                        ts,
+                        "task_rejected",
+                        rng.choice(operators),
+                        {
+                            "old": {"status": "pending"},
+                            "new": {"status": "rejected"},
+                            "reason": "Out of scope for the agents",
+                        },
+                    )
+                )
             elif state != "pending":
                 ts += rng.uniform(60, 4 * 3600)
                 approved = ts
-                moves.append((ts, "task_approved", rng.choice(operators),
-                              {"old": {"status": "pending"}, "new": {"status": "approved"}}))  # fmt: skip
+                moves.append(
+                    (
+                        ts,
+                        "task_approved",
+                        rng.choice(operators),
+                        {"old": {"status": "pending"}, "new": {"status": "approved"}},
+                    )
+                )
                 if state != "approved":
                     ts += rng.uniform(2, 600)
                     started = ts
-                    moves.append((ts, "task_started", agent_user,
-                                  {"old": {"status": "approved"}, "new": {"status": "executing"}}))  # fmt: skip
+                    moves.append(
+                        (
+                            ts,
+                            "task_started",
+                            agent_user,
+                            {"old": {"status": "approved"}, "new": {"status": "executing"}},
+                        )
+                    )
                     plan = sorted(rng.sample(range(len(STEPS)), rng.randint(2, 5)))
                     for number, step in enumerate(plan, 1):
                         agent_type, action, typical = STEPS[step]
@@ -719,10 +906,16 @@ class _Seeder:
                         ts += duration / 1000 + rng.uniform(0.05, 2)
                     if state in ("completed", "failed"):
                         finished = ts
-                        moves.append((ts, f"task_{state}", agent_user,
-                                      {"old": {"status": "executing"}, "new": {"status": state}}))  # fmt: skip
-            last = max(moves[-1][0], steps[-1][4] if steps else 0.0)
-            shift = max(0.0, last - (now_ts - 1))
+                        moves.append(
+                            (
+                                ts,
+                                f"task_{state}",
+                                agent_user,
+                                {"old": {"status": "executing"}, "new": {"status": state}},
+                            )
+                        )
+            latest = max(moves[-1][0], steps[-1][4] if steps else 0.0)
+            shift = max(0.0, latest - (now_ts - 1))
             if shift:
                 moves = [(m[0] - shift, *m[1:]) for m in moves]
                 steps = [(*s[:4], s[4] - shift, s[5]) for s in steps]
@@ -744,59 +937,112 @@ class _Seeder:
             topic = rng.choice(TOPICS)
             task_rows.append(
                 (
-                    task_id, rng.choice(projects) if rng.random() < 0.9 else None,
-                    rng.choice(PROMPTS).format(topic), agent_user,
-                    f"{MARKER}thread-{index + 1:07d}", state,
+                    task_id,
+                    rng.choice(projects) if rng.random() < 0.9 else None,
+                    rng.choice(PROMPTS).format(topic),
+                    agent_user,
+                    f"{MARKER}thread-{index + 1:07d}",
+                    state,
                     clock.at(approved) if approved else None,
                     moves[1][2] if approved else None,
                     clock.at(finished) if finished else None,
                     "Out of scope for the agents" if state == "rejected" else "",
                     _dumps({"minutes": rng.randint(1, 120), "steps": rng.randint(2, 6)}),
-                    _dumps({"minutes": round((finished - started) / 60, 1)}) if finished and started else None,
-                    model, tokens, cost, error, len(moves), clock.at(created),
+                    _dumps({"minutes": round((finished - started) / 60, 1)})
+                    if finished and started
+                    else None,
+                    model,
+                    tokens,
+                    cost,
+                    error,
+                    len(moves),
+                    clock.at(created),
                     clock.at(moves[-1][0]),
                 )
-            )  # fmt: skip
+            )
             for number, agent_type, action, status, step_ts, duration in steps:
                 log_rows.append(
                     (
-                        _uuid(rng), task_id, number, agent_type, action, status,
+                        _uuid(rng),
+                        task_id,
+                        number,
+                        agent_type,
+                        action,
+                        status,
                         _dumps({"topic": topic}),
                         f"{action} {'failed: ' + error if status == 'failed' else 'done'}"
-                        if status != "running" else "",
+                        if status != "running"
+                        else "",
                         _dumps({"ok": status == "completed"}) if status != "running" else None,
-                        clock.at(step_ts), duration if status != "running" else None,
+                        clock.at(step_ts),
+                        duration if status != "running" else None,
                     )
-                )  # fmt: skip
+                )
             for ts, event_type, actor, payload in moves:
                 prefix = prefixes[agent] if actor == agent_user else ""
                 events.append(
                     (ts, "task", task_id, event_type, actor, prefix, cid, _dumps(payload))
                 )
             tasks.append(
-                {"id": task_id, "state": state, "approved": approved, "started": started,
-                 "finished": finished, "cid": cid, "agent": agent, "agent_user": agent_user,
-                 "prefix": prefixes[agent], "thread": f"{MARKER}thread-{index + 1:07d}"}
-            )  # fmt: skip
+                {
+                    "id": task_id,
+                    "state": state,
+                    "approved": approved,
+                    "started": started,
+                    "finished": finished,
+                    "cid": cid,
+                    "agent": agent,
+                    "agent_user": agent_user,
+                    "prefix": prefixes[agent],
+                    "thread": f"{MARKER}thread-{index + 1:07d}",
+                }
+            )
 
         self.writer.copy(
             "tasks",
-            ("id", "project_id", "request_text", "created_by_id", "thread_id", "status",
-             "approved_at", "approved_by_id", "completed_at", "rejection_reason",
-             "estimated_resources", "actual_resources", "external_ai_model",
-             "external_ai_tokens", "external_ai_cost", "error_message", "version",
-             "created_at", "updated_at"),
+            (
+                "id",
+                "project_id",
+                "request_text",
+                "created_by_id",
+                "thread_id",
+                "status",
+                "approved_at",
+                "approved_by_id",
+                "completed_at",
+                "rejection_reason",
+                "estimated_resources",
+                "actual_resources",
+                "external_ai_model",
+                "external_ai_tokens",
+                "external_ai_cost",
+                "error_message",
+                "version",
+                "created_at",
+                "updated_at",
+            ),
             task_rows,
             len(task_rows),
-        )  # fmt: skip
+        )
         del task_rows
         self.writer.copy(
             "execution_logs",
-            ("id", "task_id", "step_number", "agent_type", "action", "status", "input",
-             "output_summary", "output_full", "timestamp", "duration_ms"),
+            (
+                "id",
+                "task_id",
+                "step_number",
+                "agent_type",
+                "action",
+                "status",
+                "input",
+                "output_summary",
+                "output_full",
+                "timestamp",
+                "duration_ms",
+            ),
             log_rows,
             len(log_rows),
-        )  # fmt: skip
+        )
         del log_rows
         self.jobs(tasks, events)
         self.checkpoints(tasks)
@@ -847,8 +1093,14 @@ class _Seeder:
         for offset, (created, task, job_type, status, n) in enumerate(jobs):
             job_id = first_id + offset
             max_retries = 3
-            attempts = {"queued": 0, "running": 1, "succeeded": 1, "failed": rng.randint(1, 3),
-                        "dead": max_retries + 1, "cancelled": 0}[status]  # fmt: skip
+            attempts = {
+                "queued": 0,
+                "running": 1,
+                "succeeded": 1,
+                "failed": rng.randint(1, 3),
+                "dead": max_retries + 1,
+                "cancelled": 0,
+            }[status]
             if status == "succeeded" and rng.random() < 0.05:
                 attempts = 2
             duration = _duration(rng, 1500, 1.2) / 1000
@@ -879,13 +1131,27 @@ class _Seeder:
             dedupe = f"{job_type}:{job_id}" if rng.random() < 0.1 else ""
             rows.append(
                 (
-                    job_id, clock.at(created), clock.at(min(updated, now_ts - 1)), task["id"],
-                    job_type, 10 if n == 0 else rng.choice((0, 0, 0, 5)), status,
-                    _dumps({"correlation_id": cid, "step": n}), result, worker, lease_token,
-                    lease_expires, attempts, max_retries, clock.at(run_after), error, dedupe,
-                    clock.at(finished) if finished else None, 10,
+                    job_id,
+                    clock.at(created),
+                    clock.at(min(updated, now_ts - 1)),
+                    task["id"],
+                    job_type,
+                    10 if n == 0 else rng.choice((0, 0, 0, 5)),
+                    status,
+                    _dumps({"correlation_id": cid, "step": n}),
+                    result,
+                    worker,
+                    lease_token,
+                    lease_expires,
+                    attempts,
+                    max_retries,
+                    clock.at(run_after),
+                    error,
+                    dedupe,
+                    clock.at(finished) if finished else None,
+                    10,
                 )
-            )  # fmt: skip
+            )
             trail: list[tuple[float, str, dict[str, Any]]] = [
                 (created, "job_enqueued", {"new": {"status": "queued"}, "job_type": job_type})
             ]
@@ -902,8 +1168,13 @@ class _Seeder:
                     detail["error"] = error
                 trail.append((finished or claimed, kind[status], detail))
             elif status == "failed":
-                trail.append((min(claimed + duration, now_ts - 1), "job_failed",
-                              {"new": {"status": "failed"}, "error": error}))  # fmt: skip
+                trail.append(
+                    (
+                        min(claimed + duration, now_ts - 1),
+                        "job_failed",
+                        {"new": {"status": "failed"}, "error": error},
+                    )
+                )
             for ts, event_type, payload in trail:
                 actor = (
                     task["agent_user"] if event_type != "job_cancelled" else self.operator_ids[0]
@@ -915,13 +1186,30 @@ class _Seeder:
         del jobs
         self.writer.copy(
             "jobs",
-            ("id", "created_at", "updated_at", "task_id", "job_type", "priority", "status",
-             "payload", "result", "worker_id", "lease_token", "lease_expires_at", "attempts",
-             "max_retries", "run_after", "last_error", "dedupe_key", "finished_at",
-             "retry_backoff_seconds"),
+            (
+                "id",
+                "created_at",
+                "updated_at",
+                "task_id",
+                "job_type",
+                "priority",
+                "status",
+                "payload",
+                "result",
+                "worker_id",
+                "lease_token",
+                "lease_expires_at",
+                "attempts",
+                "max_retries",
+                "run_after",
+                "last_error",
+                "dedupe_key",
+                "finished_at",
+                "retry_backoff_seconds",
+            ),
             rows,
             len(rows),
-        )  # fmt: skip
+        )
         del rows
         # The events: every task's, and the newest jobs' trails up to the size (older job trails
         # are left out, as if pruned), in time order (ids follow time).
@@ -933,11 +1221,19 @@ class _Seeder:
         events.sort(key=lambda e: e[0])
         self.writer.copy(
             "events",
-            ("created_at", "subject_type", "subject_id", "event_type", "actor_id",
-             "api_key_prefix", "correlation_id", "payload"),
+            (
+                "created_at",
+                "subject_type",
+                "subject_id",
+                "event_type",
+                "actor_id",
+                "api_key_prefix",
+                "correlation_id",
+                "payload",
+            ),
             ((clock.at(min(e[0], now_ts - 1)), *e[1:]) for e in events),
             len(events),
-        )  # fmt: skip
+        )
 
     def _reserve_ids(self, table: str, count: int) -> int:
         """The first of ``count`` ids taken from ``table``'s sequence (the sequence moves past
@@ -956,7 +1252,9 @@ class _Seeder:
         ran = [t for t in tasks if t["started"] is not None]
         chosen = rng.sample(ran, min(len(ran), self.counts["checkpoint_threads"]))
         chosen.sort(key=lambda t: t["started"])
-        threads, checkpoints, blobs = [], [], []
+        threads: list[tuple[Any, ...]] = []
+        checkpoints: list[tuple[Any, ...]] = []
+        blobs: list[tuple[Any, ...]] = []
         for task in chosen:
             started, end = task["started"], task["finished"] or clock.now_ts - 1
             thread = task["thread"]
@@ -970,12 +1268,19 @@ class _Seeder:
                 checkpoint_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
                 version = f"{step + 1:032d}.0.{rng.random():.16f}"
                 body = {
-                    "v": 1, "id": checkpoint_id, "ts": clock.at(ts).isoformat(),
-                    "channel_versions": {"messages": version}, "versions_seen": {},
+                    "v": 1,
+                    "id": checkpoint_id,
+                    "ts": clock.at(ts).isoformat(),
+                    "channel_versions": {"messages": version},
+                    "versions_seen": {},
                     "pending_sends": [],
-                }  # fmt: skip
-                meta = {"source": "loop" if step else "input", "step": step - 1,
-                        "parents": {}, "run_id": run_id}  # fmt: skip
+                }
+                meta: dict[str, Any] = {
+                    "source": "loop" if step else "input",
+                    "step": step - 1,
+                    "parents": {},
+                    "run_id": run_id,
+                }
                 checkpoints.append(
                     (thread, "", checkpoint_id, parent, _dumps(body), _dumps(meta), clock.at(ts))
                 )
@@ -987,11 +1292,18 @@ class _Seeder:
         )
         self.writer.copy(
             "checkpoints",
-            ("thread_id", "checkpoint_ns", "checkpoint_id", "parent_checkpoint_id", "checkpoint",
-             "metadata", "created_at"),
+            (
+                "thread_id",
+                "checkpoint_ns",
+                "checkpoint_id",
+                "parent_checkpoint_id",
+                "checkpoint",
+                "metadata",
+                "created_at",
+            ),
             checkpoints,
             len(checkpoints),
-        )  # fmt: skip
+        )
         self.writer.copy(
             "checkpoint_blobs",
             ("thread_id", "checkpoint_ns", "channel", "version", "type", "blob"),
@@ -1014,7 +1326,9 @@ class _Seeder:
         task_groups = self.task_groups[:n_groups]
         # (start, correlation id or None, agent index or -1, in a group)
         lone = n_agent - len(task_groups)
-        flags = [True] * (n_groups - len(task_groups)) + [False] * (lone - n_groups + len(task_groups))
+        flags = [True] * (n_groups - len(task_groups)) + [False] * (
+            lone - n_groups + len(task_groups)
+        )
         rng.shuffle(flags)
         starts: list[tuple[float, str | None, int, bool]] = [(*g, True) for g in task_groups]
         starts += [(clock.recent(), None, -1, flag) for flag in flags]
@@ -1037,12 +1351,12 @@ class _Seeder:
                     _, median, failure = TOOLS[tool]
                     draw = rng.random()
                     if draw < failure * 0.35:
-                        status, duration = 2, 30_000 + rng.randint(0, 250)  # timeout
+                        outcome, duration = 2, 30_000 + rng.randint(0, 250)  # timeout
                     elif draw < failure:
-                        status, duration = 1, _duration(rng, median / 2, 1.0)
+                        outcome, duration = 1, _duration(rng, median / 2, 1.0)
                     else:
-                        status, duration = 0, _duration(rng, median, 0.9)
-                    calls.append((tool, ts, duration, status))
+                        outcome, duration = 0, _duration(rng, median, 0.9)
+                    calls.append((tool, ts, duration, outcome))
                     ts += duration / 1000 + rng.uniform(0.05, 4)
             end = ts + _duration(rng, 2500, 0.8) / 1000
             if end > now_ts - 1:  # shift the whole run back to end before now
@@ -1072,20 +1386,37 @@ class _Seeder:
                     result = None
                 meta = _dumps({"correlation_id": cid, "model": rng.choice(AI_MODELS)[0]})
                 yield (
-                    _uuid(rng), f"{prefixes[0]}{_hex(rng, 20)}", agent,
-                    rng.choice(PROMPTS).format(topic), status, result,
+                    _uuid(rng),
+                    f"{prefixes[0]}{_hex(rng, 20)}",
+                    agent,
+                    rng.choice(PROMPTS).format(topic),
+                    status,
+                    result,
                     None if status == "running" else tokens,
                     None if status == "running" else int((end - start) * 1000),
-                    meta, user, clock.at(start),
-                )  # fmt: skip
+                    meta,
+                    user,
+                    clock.at(start),
+                )
 
         self.writer.copy(
             "agent_executions",
-            ("id", "execution_id", "agent_name", "prompt", "status", "result", "tokens_used",
-             "duration_ms", "metadata", "user_id", "created_at"),
+            (
+                "id",
+                "execution_id",
+                "agent_name",
+                "prompt",
+                "status",
+                "result",
+                "tokens_used",
+                "duration_ms",
+                "metadata",
+                "user_id",
+                "created_at",
+            ),
             agent_rows(),
             len(plan),
-        )  # fmt: skip
+        )
 
         def tool_rows() -> Iterator[tuple[Any, ...]]:
             statuses = ("success", "failed", "timeout")
@@ -1097,11 +1428,9 @@ class _Seeder:
                     inputs = (
                         f'{{"query":"{rng.choice(TOPICS)}","limit":{rng.choice((5, 10, 20, 50))}}}'
                     )
-                    output = (
-                        f'{{"items":{rng.randint(0, 50)},"cached":{"true" if rng.random() < 0.2 else "false"}}}'
-                        if status == 0
-                        else None
-                    )
+                    cached = "true" if rng.random() < 0.2 else "false"
+                    items = rng.randint(0, 50)
+                    output = f'{{"items":{items},"cached":{cached}}}' if status == 0 else None
                     error = (
                         None
                         if status == 0
@@ -1110,18 +1439,39 @@ class _Seeder:
                         else rng.choice(TOOL_ERRORS)
                     )
                     yield (
-                        _uuid(rng), cid, name, None if anonymous else agent,
-                        None if anonymous else user, inputs, output, statuses[status], duration,
-                        error, '{"attempt":1}', clock.at(ts),
-                    )  # fmt: skip
+                        _uuid(rng),
+                        cid,
+                        name,
+                        None if anonymous else agent,
+                        None if anonymous else user,
+                        inputs,
+                        output,
+                        statuses[status],
+                        duration,
+                        error,
+                        '{"attempt":1}',
+                        clock.at(ts),
+                    )
 
         self.writer.copy(
             "tool_executions",
-            ("id", "correlation_id", "tool_name", "agent_id", "user_id", "inputs", "output",
-             "status", "duration_ms", "error_message", "metadata", "created_at"),
+            (
+                "id",
+                "correlation_id",
+                "tool_name",
+                "agent_id",
+                "user_id",
+                "inputs",
+                "output",
+                "status",
+                "duration_ms",
+                "error_message",
+                "metadata",
+                "created_at",
+            ),
             tool_rows(),
             n_tool,
-        )  # fmt: skip
+        )
 
     def round_table(self) -> None:
         rng = self.rng("round_table")
@@ -1133,31 +1483,49 @@ class _Seeder:
         def rows() -> Iterator[tuple[Any, ...]]:
             for ts in clock.sorted_times(total):
                 entrants = rng.sample(PROVIDERS, rng.randint(3, 5))
-                participants = []
+                participants: list[dict[str, Any]] = []
                 for provider, model, strength in entrants:
                     participants.append(
-                        {"provider": provider, "model": model,
-                         "score": round(min(10.0, rng.gauss(6.5 * strength, 1.2)), 2),
-                         "latency_ms": _duration(rng, 2200, 0.5),
-                         "tokens": rng.randint(200, 4000)}
-                    )  # fmt: skip
+                        {
+                            "provider": provider,
+                            "model": model,
+                            "score": round(min(10.0, rng.gauss(6.5 * strength, 1.2)), 2),
+                            "latency_ms": _duration(rng, 2200, 0.5),
+                            "tokens": rng.randint(200, 4000),
+                        }
+                    )
                 winner = max(participants, key=lambda p: p["score"])
                 topic = rng.choice(TOPICS)
                 yield (
-                    _uuid(rng), f"{MARKER}rt-{_hex(rng, 20)}",
-                    rng.choice(PROMPTS).format(topic), rng.choice(categories),
-                    winner["provider"], f"The best answer about {topic}, by {winner['model']}.",
-                    _dumps(participants), _dumps({"judge": "gpt-4o", "rounds": 1}),
-                    rng.choice(users) if rng.random() < 0.9 else None, clock.at(ts),
-                )  # fmt: skip
+                    _uuid(rng),
+                    f"{MARKER}rt-{_hex(rng, 20)}",
+                    rng.choice(PROMPTS).format(topic),
+                    rng.choice(categories),
+                    winner["provider"],
+                    f"The best answer about {topic}, by {winner['model']}.",
+                    _dumps(participants),
+                    _dumps({"judge": "gpt-4o", "rounds": 1}),
+                    rng.choice(users) if rng.random() < 0.9 else None,
+                    clock.at(ts),
+                )
 
         self.writer.copy(
             "llm_round_table_results",
-            ("id", "result_id", "prompt", "task_category", "winner_provider", "winner_response",
-             "participants", "metadata", "user_id", "created_at"),
+            (
+                "id",
+                "result_id",
+                "prompt",
+                "task_category",
+                "winner_provider",
+                "winner_response",
+                "participants",
+                "metadata",
+                "user_id",
+                "created_at",
+            ),
             rows(),
             total,
-        )  # fmt: skip
+        )
 
     # -- knowledge -----------------------------------------------------------------------------
 
@@ -1195,33 +1563,78 @@ class _Seeder:
                 digest = hashlib.sha256(content.encode()).hexdigest()
                 chunk_id = _uuid(rng)
                 chunks.append(
-                    (chunk_id, f"{document_id}-chunk-{chunk_index}", path, content, digest,
-                     chunk_index, total, model, '{"lang":"en"}', source_id, created, created)
-                )  # fmt: skip
+                    (
+                        chunk_id,
+                        f"{document_id}-chunk-{chunk_index}",
+                        path,
+                        content,
+                        digest,
+                        chunk_index,
+                        total,
+                        model,
+                        '{"lang":"en"}',
+                        source_id,
+                        created,
+                        created,
+                    )
+                )
                 text = str(np.round(chunk_vectors[chunk_index], 5).tolist()).replace(" ", "")
                 embeddings.append((chunk_id, model, digest, text, created))
             whole = "\n\n".join(contents)
             sources.append(
-                (source_id, document_id, path, _dumps({"title": f"Document {index + 1}"}),
-                 hashlib.sha256(whole.encode()).hexdigest(), len(whole), total, 1000, 100,
-                 rng.choice(creators), created, created)
-            )  # fmt: skip
+                (
+                    source_id,
+                    document_id,
+                    path,
+                    _dumps({"title": f"Document {index + 1}"}),
+                    hashlib.sha256(whole.encode()).hexdigest(),
+                    len(whole),
+                    total,
+                    1000,
+                    100,
+                    rng.choice(creators),
+                    created,
+                    created,
+                )
+            )
         self.writer.copy(
             "rag_sources",
-            ("id", "document_id", "source_path", "metadata", "text_hash", "char_count",
-             "total_chunks", "chunk_size", "chunk_overlap", "created_by_id", "created_at",
-             "updated_at"),
+            (
+                "id",
+                "document_id",
+                "source_path",
+                "metadata",
+                "text_hash",
+                "char_count",
+                "total_chunks",
+                "chunk_size",
+                "chunk_overlap",
+                "created_by_id",
+                "created_at",
+                "updated_at",
+            ),
             sources,
             len(sources),
-        )  # fmt: skip
+        )
         self.writer.copy(
             "rag_documents",
-            ("id", "document_id", "source_path", "content", "content_hash", "chunk_index",
-             "total_chunks", "embedding_model", "metadata", "parent_id", "created_at",
-             "updated_at"),
+            (
+                "id",
+                "document_id",
+                "source_path",
+                "content",
+                "content_hash",
+                "chunk_index",
+                "total_chunks",
+                "embedding_model",
+                "metadata",
+                "parent_id",
+                "created_at",
+                "updated_at",
+            ),
             chunks,
             len(chunks),
-        )  # fmt: skip
+        )
         del chunks
         self.writer.copy(
             "rag_embeddings",
@@ -1272,7 +1685,8 @@ def scale_data_present() -> bool:
     conditions = dict(_RESET_PLAN)
     with connection.cursor() as cursor:
         for table in _PRESENCE:
-            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {conditions[table]})")
+            condition = conditions[table]
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {condition})")  # noqa: S608 (constants)
             if cursor.fetchone()[0]:
                 return True
     return False
@@ -1289,12 +1703,14 @@ def scale_data_reset(progress: Progress = _no_progress) -> Report:
     """
     report = Report()
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = 0")  # a million-row DELETE, see below
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('devskyy.scale_data'))")
         for table, trigger in _APPEND_ONLY.items():
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
         for table, condition in _RESET_PLAN:
             started = time.perf_counter()
             progress(f"delete {table}", 0, 1)
-            cursor.execute(f"DELETE FROM {table} WHERE {condition}")
+            cursor.execute(f"DELETE FROM {table} WHERE {condition}")  # noqa: S608 (constants)
             report.add(table, cursor.rowcount, time.perf_counter() - started)
             progress(f"delete {table}", 1, 1)
         for table, trigger in _APPEND_ONLY.items():
@@ -1311,6 +1727,9 @@ def scale_data_seed(
     with transaction.atomic():
         with connection.cursor() as cursor:
             # One seeding at a time; a second waits here, then sees the first one's rows.
+            # A COPY of a million rows or an index build outlasts a request's statement_timeout
+            # (DB_STATEMENT_TIMEOUT_MS), as migrate's statements do: no limit here either.
+            cursor.execute("SET LOCAL statement_timeout = 0")
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('devskyy.scale_data'))")
             # Foreign keys checked at the end of each COPY rather than at the commit: an index
             # cannot be built on a table with checks pending.

@@ -5,7 +5,7 @@ jobs in every state with one paused job type.
     manage.py seed_sample_data                    # seed 2024, 20 tasks
     manage.py seed_sample_data --seed 7 --size 50
     manage.py seed_sample_data --reset            # delete the sample rows, then seed again
-    manage.py seed_sample_data --scale 1          # issue 11's sizes, by COPY (agents_audit.scale_data)
+    manage.py seed_sample_data --scale 1          # issue 11's sizes (agents_audit.scale_data)
     manage.py seed_sample_data --scale 1 --reset  # delete the scale rows first, then seed them
 
 Idempotent: rows already there are kept, a second run adds nothing. The same ``--seed`` gives
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
@@ -85,7 +85,9 @@ class Command(BaseCommand):
                 raise CommandError("--size and --scale do not go together.")
             self._seed_at_scale(_scale(options["scale"]), seed, reset=options["reset"])
             return
-        size = _whole_number("size", options["size"] or str(sample_data.DEFAULT_SIZE), 1, sample_data.MAX_SIZE)
+        size = _whole_number(
+            "size", options["size"] or str(sample_data.DEFAULT_SIZE), 1, sample_data.MAX_SIZE
+        )
         if options["reset"]:
             deleted = sample_data.sample_data_reset()
             self.stdout.write(
@@ -105,7 +107,8 @@ class Command(BaseCommand):
             )
 
     def _seed_at_scale(self, scale: float, seed: int, *, reset: bool) -> None:
-        console = Console(file=self.stdout._out, highlight=False)  # the stream itself, unwrapped
+        # the stream itself: OutputWrapper.write would end each of rich's writes with a newline
+        console = Console(file=cast(IO[str], self.stdout._out), highlight=False)
         columns = (
             TextColumn("{task.description:<24}"),
             BarColumn(),
