@@ -991,7 +991,7 @@ class _Seeder:
                     "started": started,
                     "finished": finished,
                     "cid": cid,
-                    "agent": agent,
+                    "agent_name": agent,
                     "agent_user": agent_user,
                     "prefix": prefixes[agent],
                     "thread": f"{MARKER}thread-{index + 1:07d}",
@@ -1284,7 +1284,7 @@ class _Seeder:
                 checkpoints.append(
                     (thread, "", checkpoint_id, parent, _dumps(body), _dumps(meta), clock.at(ts))
                 )
-                message = {"role": "assistant", "content": f"Step {step} of {task['agent']}"}
+                message = {"role": "assistant", "content": f"Step {step} of {task['agent_name']}"}
                 blobs.append((thread, "", "messages", version, "json", _dumps([message]).encode()))
                 parent = checkpoint_id
         self.writer.copy(

@@ -210,11 +210,12 @@ def _changelist_pages(
     word = _word(model, words) if words else None
     if word:
         yield Page(name, "search", f"word '{word}'", f"{base}?{urlencode({SEARCH_VAR: word})}")
-    rows = list(cl.result_list[:1])
+    biggest = _biggest(model, model_admin)
+    # typical: the changelist's first row, unless that is the biggest (then the next one)
+    rows = [row for row in cl.result_list[:2] if biggest is None or row.pk != biggest[1]]
     if rows:
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[rows[0].pk])
         yield Page(name, "change", "typical row", url)
-    biggest = _biggest(model, model_admin)
     if biggest:
         children, pk = biggest
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])

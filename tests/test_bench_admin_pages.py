@@ -51,6 +51,10 @@ def test_every_admin_page_is_found_measured_and_answers(settings):
     labels = {(r.page.admin, r.page.label) for r in measured}
     assert ("site", "admin index") in labels
     assert ("commerce.OrderAdmin", "most order lines") in labels
+    order_pages = {
+        r.page.label: r.page.url for r in measured if r.page.admin == "commerce.OrderAdmin"
+    }
+    assert order_pages["typical row"] != order_pages["most order lines"]
     assert any(a == tools and label == "=correlation_id" for a, label in labels)
     custom = {r.page.label for r in measured if r.page.kind == "custom"}
     assert "knowledge_source_search" in custom
