@@ -280,13 +280,15 @@ def _with_inputs(client: Client, page: Page) -> list[Page]:
         if task is not None:
             return [Page(page.admin, "custom", f"{page.label} (a task)", f"{page.url}?task={task}")]
     if "query" in fields and "mode" in fields:
+        # the form's initial values (k...), a query, and each mode
+        initial = {name: f.initial for name, f in fields.items() if f.initial is not None}
         modes = [value for value, _ in fields["mode"].choices]
         return [
             Page(
                 page.admin,
                 "custom",
                 f"{page.label} ({mode})",
-                f"{page.url}?{urlencode({'query': 'refund policy', 'mode': mode})}",
+                f"{page.url}?{urlencode({**initial, 'query': 'refund policy', 'mode': mode})}",
             )
             for mode in modes
         ]

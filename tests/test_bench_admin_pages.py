@@ -59,6 +59,9 @@ def test_every_admin_page_is_found_measured_and_answers(settings):
     custom = {r.page.label for r in measured if r.page.kind == "custom"}
     assert "knowledge_source_search" in custom
     assert "knowledge_source_search (hybrid)" in custom
+    searches = {r.page.label: r for r in measured if r.page.admin == "knowledge.SourceAdmin"}
+    form_only = searches["knowledge_source_search"].queries
+    assert searches["knowledge_source_search (fulltext)"].queries > form_only  # it searched
     assert "agents_audit_task_report failed-tasks" in custom
     assert "agents_audit_task_report task-timeline (a task)" in custom
     # no page fails; each id search finds its row
