@@ -17,7 +17,7 @@ TORCH ?= torch==2.13.0
 # embedding model (up to 1.5 GB each). TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: help install browser run test lint format migrate bench db-start db-stop db-status clean
+.PHONY: help install browser run test lint format migrate bench bench-admin db-start db-stop db-status clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 
 bench: $(STAMP) ## Benchmarks: tool-executions vs the seed's FastAPI stack, the job queue, the knowledge base, LangGraph checkpoints (~17 min; see bench/)
 	bash bench/run.sh
+
+bench-admin: $(STAMP) ## Server time of every admin page on the current database (fill it first: manage.py seed_sample_data --scale 1)
+	$(PY) bench/admin_pages.py $(BENCH_ADMIN_ARGS)
 
 migrate: $(STAMP) ## Apply migrations
 	$(PY) manage.py migrate

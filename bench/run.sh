@@ -11,6 +11,9 @@
 # harness), and the harness's own (DURATION, REPS, SCENARIOS, ...: see its run_peer.sh);
 # QUEUE_BENCH_ARGS, KNOWLEDGE_BENCH_ARGS and CHECKPOINT_BENCH_ARGS for the three benchmarks that
 # follow it.
+#
+# Not part of this run: `make bench-admin` (bench/admin_pages.py), the server time of every admin
+# page against the current database, once it is filled (`manage.py seed_sample_data --scale 1`).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SRC="${BENCH_HARNESS:-$ROOT/../shared/bench}"
