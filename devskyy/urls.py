@@ -1,6 +1,7 @@
 import sys
 
 from django.contrib import admin
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views import defaults
@@ -21,6 +22,15 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", healthz, name="healthz"),
 ]
+
+
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A request Django refuses before any view (a missing or disallowed ``Host`` header, a
+    suspicious operation): JSON for API paths, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        detail = "Invalid Host header." if isinstance(exception, DisallowedHost) else "Bad request."
+        return JsonResponse({"code": "bad_request", "detail": detail}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:

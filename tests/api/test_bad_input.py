@@ -157,6 +157,27 @@ def test_unknown_api_urls_are_json_404s(agent_client):
     assert response.json() == {"code": "not_found", "detail": "Not found."}
 
 
+@pytest.mark.parametrize("host", ["", "evil.example", "bad host"])
+def test_a_disallowed_host_header_is_a_json_400_on_the_api(agent_client, host):
+    response = agent_client.patch(
+        "/api/v1/projects/00000000-0000-0000-0000-000000000000/",
+        data="{}",
+        content_type="application/json",
+        HTTP_HOST=host,
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"code": "bad_request", "detail": "Invalid Host header."}
+
+
+def test_a_disallowed_host_header_outside_the_api_is_djangos_page(client):
+    response = client.get("/admin/login/", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+
+
 def test_wrong_method_is_a_405(agent_client):
     response = agent_client.delete(TOOL)
     assert response.status_code == 405
