@@ -43,8 +43,9 @@ from agents_audit.models import (
     Task,
     ToolExecution,
 )
-from agents_audit.models.jobs import FINISHED_STATES, LIVE_STATES
+from agents_audit.models.jobs import FINISHED_STATES
 from agents_audit.reports import MAX_DAYS, REPORTS, Report
+from agents_audit.selectors import live_job_types
 from agents_audit.services.jobs import job_cancel, job_retry, job_type_pause, job_type_resume
 from agents_audit.services.projects import PROJECT_EDITABLE_FIELDS, project_create, project_update
 from agents_audit.services.tasks import (
@@ -540,10 +541,9 @@ class JobTypeFilter(admin.SimpleListFilter):
     parameter_name = "job_type"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        live = Job.objects.filter(status__in=LIVE_STATES).values_list("job_type", flat=True)
         paused = JobTypePause.objects.values_list("job_type", flat=True)
         chosen = self.value()
-        types: set[str] = {*live.distinct().order_by(), *paused}
+        types: set[str] = {*live_job_types(), *paused}
         if chosen:
             types.add(chosen)
         return [(job_type, job_type) for job_type in sorted(types)]
@@ -579,7 +579,9 @@ class JobAdmin(TraceLinkMixin, ObjectActionsMixin, StatusAndDurationColumns, Rea
     list_filter = ("status", JobTypeFilter)
     extra_filter_lookups = ("job_type",)  # JobTypeFilter's parameter, a field's name
     list_select_related = ("task",)
-    search_fields = ("=job_type", "=dedupe_key", "=worker_id", "=task__thread_id")
+    # The thread id (on the tasks' index, then jobs_task_idx) and the job type (jobs_type_idx);
+    # a worker's or a dedupe key's jobs have no index of their own: filter, or trace the task.
+    search_fields = ("=job_type", "=task__thread_id")
     ordering = ("-id",)
     # Sortable only where an index serves the whole ORDER BY (column, ordering, pk) both ways;
     # other columns have filters instead (tests/test_admin_index_served.py).

@@ -22,6 +22,7 @@ from agents_audit.models import (
     Task,
     ToolExecution,
 )
+from agents_audit.models.jobs import RUNNABLE_STATES, JobStatus
 from commerce.models import User
 from devskyy.api.sql_json import KeysetListSQL
 
@@ -157,6 +158,37 @@ SELECT job_type,
 UNION ALL
 SELECT job_type, 0, count(*), 0 FROM jobs WHERE status = 'running' GROUP BY job_type
 """
+
+
+def _in_list(states: tuple[str, ...]) -> str:
+    return ", ".join(f"'{state}'" for state in states)  # the model's own constants
+
+
+# The types of live jobs: the runnable ones by a loose index scan of ``jobs_runnable_idx`` (one
+# probe per type, its WHERE the index's predicate), the running ones through
+# ``jobs_running_lease_idx`` (a worker's handful). Never a DISTINCT over every job.
+LIVE_JOB_TYPES_SQL = f"""
+WITH RECURSIVE runnable(job_type) AS (
+    (SELECT job_type FROM jobs WHERE status IN ({_in_list(RUNNABLE_STATES)})
+     ORDER BY job_type LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.job_type FROM jobs j
+            WHERE j.status IN ({_in_list(RUNNABLE_STATES)}) AND j.job_type > r.job_type
+            ORDER BY j.job_type LIMIT 1)
+    FROM runnable r WHERE r.job_type IS NOT NULL
+)
+(SELECT job_type FROM runnable WHERE job_type IS NOT NULL LIMIT %(limit)s)
+UNION
+(SELECT DISTINCT job_type FROM jobs WHERE status = '{JobStatus.RUNNING}' LIMIT %(limit)s)
+"""  # noqa: S608 (constants only)
+
+
+def live_job_types(*, limit: int = 200) -> list[str]:
+    """The job types that have queued, running or failed (waiting for a retry) jobs, sorted: a
+    few index probes however many jobs the table holds."""
+    with connection.cursor() as cursor:
+        cursor.execute(LIVE_JOB_TYPES_SQL, {"limit": limit})
+        return sorted(job_type for (job_type,) in cursor.fetchall())
 
 
 def queue_depth_by_type() -> list[dict[str, Any]]:

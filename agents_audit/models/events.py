@@ -97,6 +97,10 @@ class Event(models.Model):
                 "subject_type", "subject_id", models.F("id").desc(), name="events_subject_idx"
             ),
             models.Index(fields=["created_at"], name="events_created_idx"),
+            # The admin: one type's events newest first (rare types too), an exact search by
+            # type or by subject id whatever the subject's type.
+            models.Index("event_type", models.F("id").desc(), name="events_type_idx"),
+            models.Index(fields=["subject_id"], name="events_subject_id_idx"),
             models.Index(
                 fields=["correlation_id"],
                 name="events_correlation_idx",

@@ -129,6 +129,8 @@ class Job(models.Model):
                 condition=Q(status=JobStatus.RUNNING),
             ),
             models.Index(fields=["task", "id"], name="jobs_task_idx"),
+            # The admin: one type's jobs newest first, a search by type, the type filter.
+            models.Index(fields=["job_type", "id"], name="jobs_type_idx"),
             # Pruning finished jobs, oldest first.
             models.Index(
                 fields=["finished_at"],

@@ -4,13 +4,16 @@ report refusals per job, and job types are paused and resumed on their own page.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 
 from agents_audit.admin import JobTypeFilter
 from agents_audit.models import Event, Job, JobTypePause
+from agents_audit.selectors import LIVE_JOB_TYPES_SQL, live_job_types
 from agents_audit.services.jobs import job_claim, job_fail, job_type_pause
 from tests.agents_audit.factories import JobFactory
 from tests.agents_audit.queue import db_now, job_events, job_row
@@ -54,6 +57,42 @@ def test_the_changelist_shows_the_queue_and_filters_by_status_and_type(operator_
     type_filter = next(f for f in page.context["cl"].filter_specs if isinstance(f, JobTypeFilter))
     # live jobs' types and paused types; a type with only finished jobs is searched instead
     assert [value for value, _ in type_filter.lookup_choices] == ["deploy", "paused.type"]
+
+
+def test_the_type_filter_offers_the_types_of_queued_running_and_retrying_jobs():
+    JobFactory.create(job_type="deploy")
+    JobFactory.create(job_type="render")
+    assert job_claim(worker_id="w1", job_types=["render"]) is not None  # running
+    JobFactory.create(job_type="flaky", status="failed", attempts=1)
+    JobFactory.create(job_type="archive", status="succeeded", finished_at=db_now())
+    JobFactory.create(job_type="deploy", status="cancelled", finished_at=db_now())
+
+    assert live_job_types() == ["deploy", "flaky", "render"]
+
+
+def plan_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node, *(n for child in node.get("Plans", ()) for n in plan_nodes(child))]
+
+
+def test_the_type_filters_choices_are_index_probes_not_a_pass_over_every_job():
+    # Statistics of a table of many finished jobs and a few live ones, as in production.
+    for n in range(100):
+        JobFactory.create(job_type=f"type-{n % 7}", status="succeeded", finished_at=db_now())
+    JobFactory.create(job_type="render")
+    assert job_claim(worker_id="w1", job_types=["render"]) is not None  # running
+    JobFactory.create_batch(3, job_type="deploy")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE jobs")  # in the test's transaction: rolled back
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + LIVE_JOB_TYPES_SQL, {"limit": 200})
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+
+    nodes = plan_nodes(plan[0]["Plan"])
+    assert not [n for n in nodes if n["Node Type"] == "Seq Scan"], plan
+    assert {n.get("Index Name") for n in nodes} >= {"jobs_runnable_idx", "jobs_running_lease_idx"}
 
 
 def test_cancel_acts_through_the_service_and_reports_refusals(operator_client, operator):
