@@ -18,6 +18,7 @@ from django.contrib.auth.forms import (
 )
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -25,7 +26,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
-from commerce import services
+from commerce import selectors, services
 from commerce.errors import InsufficientStock
 from commerce.models import (
     Order,
@@ -556,8 +557,22 @@ class OrderCancelForm(forms.Form):
     )
 
 
+ORDER_ROWS_SHOWN = 100  # an order's lines and events on its page; the rest are counted
+
+
+class FirstRowsFormSet(BaseInlineFormSet):
+    """A read-only inline that shows the first ``ORDER_ROWS_SHOWN`` rows: an order with a
+    thousand lines would otherwise render two thousand form widgets (about a second)."""
+
+    def get_queryset(self) -> Any:
+        if not hasattr(self, "_first_rows"):  # one query: each form takes its row from it
+            self._first_rows = super().get_queryset()[:ORDER_ROWS_SHOWN]
+        return self._first_rows
+
+
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
+    formset = FirstRowsFormSet
     extra = 0
     can_delete = False
     fields = ("sku", "name", "unit_price_display", "quantity", "line_total_display", "product")
@@ -580,6 +595,7 @@ class OrderLineInline(admin.TabularInline):
 
 class OrderEventInline(admin.TabularInline):
     model = OrderEvent
+    formset = FirstRowsFormSet
     extra = 0
     can_delete = False
     fields = ("created_at", "from_status", "to_status", "actor", "reason")
@@ -623,7 +639,7 @@ class OrderAdmin(
     sortable_by = ("order_number", "created_at")
     inlines = [OrderLineInline, OrderEventInline]
     fieldsets = (
-        (None, {"fields": ("order_number", "user", "status_column")}),
+        (None, {"fields": ("order_number", "user", "status_column", "size")}),
         (
             "Amounts",
             {"fields": ("subtotal_display", "tax_display", "shipping_display", "total_display")},
@@ -636,6 +652,7 @@ class OrderAdmin(
         "order_number",
         "user",
         "status_column",
+        "size",
         "subtotal_display",
         "tax_display",
         "shipping_display",
@@ -699,6 +716,19 @@ class OrderAdmin(
     @admin.display(description="status", ordering="status")
     def status_column(self, obj: Order) -> str:
         return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="size")
+    def size(self, obj: Order) -> str:
+        """How many lines and events the order has, and whether the tables below show them
+        all (one query: both counts on their foreign-key indexes)."""
+        lines, events = selectors.order_line_and_event_counts(order=obj)
+        parts = []
+        for name, count in (("line", lines), ("event", events)):
+            text = f"{count:,} {name}{'' if count == 1 else 's'}"
+            if count > ORDER_ROWS_SHOWN:
+                text += f" (the first {ORDER_ROWS_SHOWN} shown below)"
+            parts.append(text)
+        return ", ".join(parts)
 
     @admin.display(description="tax")
     def tax_display(self, obj: Order) -> str:

@@ -17,7 +17,8 @@ from django.urls import reverse
 from agents_audit.models import ToolExecution
 from agents_audit.services.jobs import job_cancel
 from agents_audit.services.tasks import task_reject
-from commerce.models import Order, OrderEvent
+from commerce.admin import ORDER_ROWS_SHOWN
+from commerce.models import Order, OrderEvent, OrderLine
 from commerce.services import order_cancel, order_place
 from devskyy.admin import human_duration
 from tests.agents_audit.factories import (
@@ -236,3 +237,36 @@ def test_tasks_jobs_and_orders_show_their_status_as_a_badge(operator_client, ope
         if "/change/" in url:  # an object's page: one status, in its place, and no duration
             assert len(re.findall(r'class="status status-', html)) == 1, url
             assert "field-duration_column" not in html, url
+
+
+def test_an_orders_page_shows_its_first_hundred_lines_and_says_how_many_there_are(
+    operator_client,
+):
+    products = ProductFactory.create_batch(3, inventory_quantity=500)
+    order = order_place(
+        user=UserFactory.create(),
+        lines=[(products[n % 3].sku, 1) for n in range(3)],
+    )
+    first = order.lines.get(sku=products[0].sku)
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            product=first.product,
+            sku=f"EXTRA-{n:03d}",
+            name=first.name,
+            unit_price=first.unit_price,
+            quantity=1,
+            line_total=first.unit_price,
+        )
+        for n in range(ORDER_ROWS_SHOWN)
+    )
+
+    response = operator_client.get(reverse("admin:commerce_order_change", args=[order.pk]))
+
+    lines_formset = next(
+        f for f in response.context["inline_admin_formsets"] if f.opts.model is OrderLine
+    )
+    assert len(list(lines_formset)) == ORDER_ROWS_SHOWN
+    assert f"{ORDER_ROWS_SHOWN + 3} lines (the first {ORDER_ROWS_SHOWN} shown below), 1 event" in (
+        response.content.decode()
+    )
