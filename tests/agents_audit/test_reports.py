@@ -118,7 +118,7 @@ def t(db) -> dict[str, Task]:
 
 
 def run(name: str, **params: Any) -> list[dict[str, Any]]:
-    return REPORTS[name].run(now=NOW, **params)
+    return REPORTS[name].run(now=NOW, **params).rows
 
 
 def ids(rows: list[dict[str, Any]], tasks: dict[str, Task]) -> list[str]:
