@@ -88,7 +88,8 @@ class Command(BaseCommand):
             raise CommandError(f"--{field}: {message}") from None
         getattr(self, f"_write_{output}")(report.columns, result.rows)
         if result.more:
-            note = f"(the first {limit} rows; the window has more: raise --limit or narrow it)"
+            rows = "row" if limit == 1 else f"{limit} rows"
+            note = f"(the first {rows}; the window has more: raise --limit or narrow it)"
             (self.stdout if output == "table" else self.stderr).write(note)
 
     def _write_json(self, columns: tuple[str, ...], rows: list[Row]) -> None:
