@@ -333,7 +333,7 @@ def test_each_report_is_one_query(name, t, django_assert_num_queries):
 
 
 # A report of at least two rows on the dataset, per report, with its parameters.
-TWO_ROWS_OR_MORE = {
+TWO_ROWS_OR_MORE: dict[str, dict[str, Any]] = {
     "failed-tasks": {"days": 14},
     "task-timeline": {"task": "t1"},
     "resource-usage": {},
