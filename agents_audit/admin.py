@@ -44,7 +44,7 @@ from agents_audit.models import (
     ToolExecution,
 )
 from agents_audit.models.jobs import FINISHED_STATES
-from agents_audit.reports import MAX_DAYS, REPORTS, Report
+from agents_audit.reports import DEFAULT_LIMIT, MAX_DAYS, MAX_LIMIT, REPORTS, Report, ReportRows
 from agents_audit.selectors import live_job_types
 from agents_audit.services.jobs import job_cancel, job_retry, job_type_pause, job_type_resume
 from agents_audit.services.projects import PROJECT_EDITABLE_FIELDS, project_create, project_update
@@ -229,6 +229,13 @@ class ReportForm(forms.Form):
 
     days = forms.IntegerField(min_value=1, max_value=MAX_DAYS, required=False)
     task = forms.UUIDField(required=False, help_text="The task's id.")
+    limit = forms.IntegerField(
+        label="Rows",
+        min_value=1,
+        max_value=MAX_LIMIT,
+        required=False,
+        help_text=f"The most rows to show (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}).",
+    )
 
     def __init__(self, *args: Any, report: Report, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -435,10 +442,14 @@ class TaskAdmin(
         ]
 
     @staticmethod
-    def _run_report(report: Report, form: ReportForm) -> list[Any] | None:
+    def _run_report(report: Report, form: ReportForm) -> ReportRows | None:
         params = form.cleaned_data
         try:
-            return report.run(days=params.get("days"), task=params.get("task"))
+            return report.run(
+                days=params.get("days"),
+                task=params.get("task"),
+                limit=params.get("limit") or DEFAULT_LIMIT,
+            )
         except InvalidInput as exc:  # the form checks what the report checks; kept in step
             for field, errors in exc.errors.items():
                 for error in errors if isinstance(errors, list) else ():
@@ -447,20 +458,23 @@ class TaskAdmin(
 
     def reports_view(self, request: HttpRequest, name: str | None = None) -> HttpResponse:
         """The post-mortem reports (``agents_audit.reports``) as HTML tables: the list, or one
-        report with its window (and task) in a form; bad input is a form error."""
+        report with its window (and task) and row limit in a form; bad input is a form error.
+        A report shows its first ``DEFAULT_LIMIT`` rows unless asked for more (at most
+        ``MAX_LIMIT``), and says when the window holds more."""
         if not request.user.is_staff:
             raise PermissionDenied
         report = None if name is None else REPORTS.get(name)
         if name is not None and report is None:
             raise Http404(f"No report named {name!r}.")
-        form, rows = None, None
+        form, result = None, None
         if report is not None:
             # Without parameters a report runs on its defaults; task-timeline waits for a task.
             form = ReportForm(request.GET or None, report=report)
             if form.is_bound and form.is_valid():
-                rows = self._run_report(report, form)
+                result = self._run_report(report, form)
             elif not form.is_bound and not report.takes_task:
-                rows = report.run()
+                result = report.run(limit=DEFAULT_LIMIT)
+        rows = None if result is None else result.rows
         context = {
             **self.admin_site.each_context(request),
             "title": report.title if report else "Post-mortem reports",
@@ -470,6 +484,8 @@ class TaskAdmin(
             "form": form,
             "columns": report.columns if report else (),
             "rows": None if rows is None else [[report_cell(v) for v in r.values()] for r in rows],
+            "more_rows": result is not None and result.more,
+            "max_limit": MAX_LIMIT,
         }
         return TemplateResponse(request, "admin/agents_audit/task/reports.html", context)
 

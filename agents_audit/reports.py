@@ -3,7 +3,7 @@
 Each report is one SQL statement (values bound as parameters, never formatted in) that reads
 through the indexes of ``tasks`` and ``execution_logs``, and returns plain rows: a list of dicts
 whose keys are the report's ``columns``, in order. ``REPORTS`` maps each name to its ``Report``;
-the management command ``postmortem`` (and, later, the API and the admin page) run them by name.
+the management command ``postmortem``, the API and the admin page run them by name.
 
 Conventions, the same in every report:
 
@@ -15,6 +15,12 @@ Conventions, the same in every report:
   ``elapsed_ms``, ``total_duration_ms``); averages of milliseconds are ``Decimal`` to 0.1 ms. A
   task's run time is ``run_seconds``, a ``Decimal`` to the millisecond: from its approval
   (``approved_at``) to its end (``completed_at``), or to ``now`` for a task still executing.
+- **Row limits.** Every statement ends in ``LIMIT``: ``run(limit=N)`` reads at most N + 1 rows
+  and says whether the window holds more than N (``ReportRows.more``) without counting them (a
+  count would be a second pass over the window). The admin and the API show ``DEFAULT_LIMIT``
+  rows unless asked for more, at most ``MAX_LIMIT``; ``limit=None`` (the ``postmortem`` command's
+  default) reads every row. A report ranked by an aggregate (``resource-usage``) ranks narrow
+  rows first and reads the wide columns of the rows it keeps only.
 - **Money and rates.** Costs are ``Decimal`` (six places, like ``tasks.external_ai_cost``);
   rates are ``Decimal`` fractions between 0 and 1, to four places. Counts and token sums are
   ``int``. Timestamps are aware datetimes; ids are ``UUID``; resources are decoded JSON.
@@ -36,6 +42,8 @@ from devskyy.errors import FieldError, InvalidInput
 
 MAX_DAYS = 3660  # ten years: a window longer than that is a typo
 LONGEST_TASKS_LIMIT = 10
+DEFAULT_LIMIT = 100  # rows the admin page and the API show unless asked for more
+MAX_LIMIT = 1000  # the most rows one may ask for (the command may ask for all)
 
 Row = dict[str, Any]
 
@@ -43,9 +51,20 @@ RUN_SECONDS = "round(extract(epoch FROM coalesce(t.completed_at, %(now)s) - t.ap
 
 
 @dataclass(frozen=True)
+class ReportRows:
+    """A report's rows, at most ``limit`` of them (``None``: no limit); ``more``: the window
+    holds more rows than these."""
+
+    rows: list[Row]
+    limit: int | None
+    more: bool
+
+
+@dataclass(frozen=True)
 class Report:
     """One post-mortem query. ``days``: the default window (``None``: the report takes no
-    window); ``takes_task``: the report is about one task, whose id is required."""
+    window); ``takes_task``: the report is about one task, whose id is required; ``top``: the
+    report is a top-N list, never longer than that whatever the limit."""
 
     name: str
     title: str
@@ -54,28 +73,52 @@ class Report:
     days: int | None = None
     takes_task: bool = False
     json_columns: frozenset[str] = field(default_factory=frozenset)
+    top: int | None = None
 
     def run(
-        self, *, days: int | None = None, task: Any = None, now: datetime | None = None
-    ) -> list[Row]:
-        """The report's rows. ``days`` defaults to the report's own window; ``task`` is a task
-        id (``UUID`` or its text). Raises ``InvalidInput`` for a parameter the report does not
-        take, a missing task, a malformed id or a window outside 1..3660 days. An unknown task
-        gives no rows."""
-        params = self._params(days=days, task=task, now=now or timezone.now())
+        self,
+        *,
+        days: int | None = None,
+        task: Any = None,
+        now: datetime | None = None,
+        limit: int | None = None,
+    ) -> ReportRows:
+        """The report's first ``limit`` rows (``None``: every row). ``days`` defaults to the
+        report's own window; ``task`` is a task id (``UUID`` or its text). Raises
+        ``InvalidInput`` for a parameter the report does not take, a missing task, a malformed
+        id, a window outside 1..3660 days or a limit outside 1..1000. An unknown task gives no
+        rows."""
+        params = self._params(days=days, task=task, now=now or timezone.now(), limit=limit)
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
-        return [self._row(values) for values in rows]
+        more = limit is not None and len(rows) > limit
+        return ReportRows([self._row(values) for values in rows[:limit]], limit, more)
 
-    def _params(self, *, days: int | None, task: Any, now: datetime) -> dict[str, Any]:
+    def _fetch(self, limit: int | None) -> int | None:
+        """The SQL ``LIMIT``: one row past the caller's limit tells whether there are more."""
+        fetch = None if limit is None else limit + 1
+        if self.top is not None:
+            fetch = self.top if fetch is None else min(fetch, self.top)
+        return fetch
+
+    def _params(
+        self, *, days: int | None, task: Any, now: datetime, limit: int | None
+    ) -> dict[str, Any]:
         errors: dict[str, list[FieldError]] = {}
         params: dict[str, Any] = {
             "now": now,
             "finished": list(FINISHED_STATES),
             "statuses": list(TaskStatus.values),
-            "limit": LONGEST_TASKS_LIMIT,
         }
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT
+        ):
+            errors["limit"] = [
+                FieldError(f"Give a whole number of rows from 1 to {MAX_LIMIT}.", "invalid")
+            ]
+        else:
+            params["limit"] = self._fetch(limit)
         if self.days is None:
             if days is not None:
                 errors["days"] = [FieldError(f"{self.name} takes no window.", "not_allowed")]
@@ -132,6 +175,7 @@ SELECT t.id, t.request_text, t.error_message, t.created_at, t.approved_at, t.com
 FROM tasks t
 WHERE t.status = 'failed' AND t.created_at >= %(since)s
 ORDER BY t.created_at DESC, t.id
+LIMIT %(limit)s
 """,  # noqa: S608 (RUN_SECONDS is a constant)
 )
 
@@ -156,6 +200,7 @@ SELECT l.step_number, l.agent_type, l.action, l.status, l.output_summary, l.time
 FROM execution_logs l
 WHERE l.task_id = %(task_id)s
 ORDER BY l.step_number
+LIMIT %(limit)s
 """,
 )
 
@@ -176,15 +221,24 @@ RESOURCE_USAGE = Report(
         "external_ai_cost",
     ),
     json_columns=frozenset({"estimated_resources", "actual_resources"}),
+    # Every task of the window must be summed to rank them, so the ranking reads narrow rows
+    # only (id, time, sums) and the wide columns (texts, resources) are read for the rows kept.
     sql="""
+WITH ranked AS (
+    SELECT t.id, t.created_at, count(l.id) AS steps,
+           coalesce(sum(l.duration_ms), 0)::bigint AS total_duration_ms
+    FROM tasks t
+    LEFT JOIN execution_logs l ON l.task_id = t.id
+    WHERE t.created_at >= %(since)s
+    GROUP BY t.id
+    ORDER BY total_duration_ms DESC, t.created_at DESC, t.id
+    LIMIT %(limit)s
+)
 SELECT t.id, t.request_text, t.status, t.created_at, t.estimated_resources, t.actual_resources,
-       count(l.id), coalesce(sum(l.duration_ms), 0)::bigint,
-       t.external_ai_tokens, t.external_ai_cost
-FROM tasks t
-LEFT JOIN execution_logs l ON l.task_id = t.id
-WHERE t.created_at >= %(since)s
-GROUP BY t.id
-ORDER BY 8 DESC, t.created_at DESC, t.id
+       r.steps, r.total_duration_ms, t.external_ai_tokens, t.external_ai_cost
+FROM ranked r
+JOIN tasks t ON t.id = r.id
+ORDER BY r.total_duration_ms DESC, r.created_at DESC, r.id
 """,
 )
 
@@ -199,6 +253,7 @@ SELECT t.id, t.request_text, t.status, t.external_ai_model, t.external_ai_tokens
 FROM tasks t
 WHERE t.external_ai_model <> '' AND t.created_at >= %(since)s
 ORDER BY t.external_ai_cost DESC, t.created_at DESC, t.id
+LIMIT %(limit)s
 """,
 )
 
@@ -229,6 +284,7 @@ FROM execution_logs l
 WHERE l.timestamp >= %(since)s
 GROUP BY l.agent_type
 ORDER BY l.agent_type
+LIMIT %(limit)s
 """,  # noqa: S608 (the statuses are the model's constants)
 )
 
@@ -253,6 +309,7 @@ FROM execution_logs l
 JOIN tasks t ON t.id = l.task_id
 WHERE l.status = 'failed' AND l.timestamp >= %(since)s
 ORDER BY l.timestamp DESC, l.task_id, l.step_number
+LIMIT %(limit)s
 """,
 )
 
@@ -266,6 +323,7 @@ FROM unnest(%(statuses)s::text[]) WITH ORDINALITY AS s(status, position)
 LEFT JOIN tasks t ON t.status = s.status
 GROUP BY s.status, s.position
 ORDER BY s.position
+LIMIT %(limit)s
 """,
 )
 
@@ -280,6 +338,7 @@ FROM tasks t
 WHERE t.external_ai_model <> ''
 GROUP BY t.external_ai_model
 ORDER BY 4 DESC, 1
+LIMIT %(limit)s
 """,
 )
 
@@ -287,6 +346,7 @@ LONGEST_TASKS = Report(
     name="longest-tasks",
     title="Longest running tasks",
     days=30,
+    top=LONGEST_TASKS_LIMIT,
     columns=("task_id", "request_text", "status", "approved_at", "completed_at", "run_seconds"),
     sql=f"""
 SELECT t.id, t.request_text, t.status, t.approved_at, t.completed_at, {RUN_SECONDS}
@@ -312,6 +372,7 @@ FROM tasks t
 WHERE t.status = ANY(%(finished)s) AND t.created_at >= %(since)s
 GROUP BY 1
 ORDER BY 1
+LIMIT %(limit)s
 """,  # noqa: S608 (the statuses are the model's constants)
 )
 

@@ -6,6 +6,9 @@ Each report is its own path, so that the OpenAPI document states exactly what it
 (1 to 3660) only where the report has a window, and ``task`` (required) only for
 ``task-timeline``. A name that is no report is a 404 like any unknown path. Rows are objects
 keyed by the report's columns; decimals are strings (exact), times ISO 8601 in UTC, ids text.
+
+A response holds at most ``limit`` rows (default 100, at most 1000): the first ones in the
+report's order; ``truncated`` says the window holds more (narrow it, or raise ``limit``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from agents_audit.api import task_serializers as s
-from agents_audit.reports import MAX_DAYS, REPORTS, Report, Row
+from agents_audit.reports import DEFAULT_LIMIT, MAX_DAYS, MAX_LIMIT, REPORTS, Report, Row
 from commerce.models import User
 from devskyy.api.schema import AutoSchema
 from devskyy.api.viewsets import APIViewSetMixin
@@ -76,7 +79,9 @@ class ReportSchema(AutoSchema):
         return (
             f"Operators and admins (agents: 403). {_window(report)}{task} The rows are objects "
             f"with the columns {', '.join(f'`{c}`' for c in report.columns)}; decimals are "
-            "strings, times ISO 8601 in UTC. A bad parameter is a 400 under its name."
+            f"strings, times ISO 8601 in UTC. At most `limit` rows (default {DEFAULT_LIMIT}, at "
+            f"most {MAX_LIMIT}), the first in the report's order; `truncated` is true when there "
+            "are more. A bad parameter is a 400 under its name."
         )
 
     def get_override_parameters(self) -> list[Any]:
@@ -89,6 +94,15 @@ class ReportSchema(AutoSchema):
                     {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
                     required=False,
                     description=f"The window in days (default {report.days}).",
+                )
+            )
+        if report is not None:
+            parameters.append(
+                OpenApiParameter(
+                    "limit",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                    required=False,
+                    description=f"The most rows to return (default {DEFAULT_LIMIT}).",
                 )
             )
         if report is not None and report.takes_task:
@@ -120,8 +134,10 @@ class ReportSchema(AutoSchema):
                     "days": {"type": "integer", "nullable": True},
                     "columns": {"type": "array", "items": {"type": "string"}},
                     "rows": {"type": "array", "items": row},
+                    "limit": {"type": "integer"},
+                    "truncated": {"type": "boolean"},
                 },
-                "required": ["report", "title", "days", "columns", "rows"],
+                "required": ["report", "title", "days", "columns", "rows", "limit", "truncated"],
             }
         }
 
@@ -156,32 +172,34 @@ class ReportView(_ReportBase):
     def get(self, request: Request) -> Response:
         report = self.report
         assert report is not None  # every route sets it
-        days = self._days(request) if report.days is not None else None
+        days = (
+            _whole_number(request, "days", f"days from 1 to {MAX_DAYS}")
+            if report.days is not None
+            else None
+        )
+        limit = _whole_number(request, "limit", f"rows from 1 to {MAX_LIMIT}")
         task = request.query_params.get("task") if report.takes_task else None
-        rows = report.run(days=days, task=task)
+        result = report.run(days=days, task=task, limit=DEFAULT_LIMIT if limit is None else limit)
         return Response(
             {
                 "report": report.name,
                 "title": report.title,
                 "days": report.days if days is None else days,
                 "columns": list(report.columns),
-                "rows": report_rows(rows),
+                "rows": report_rows(result.rows),
+                "limit": result.limit,
+                "truncated": result.more,
             }
         )
 
-    @staticmethod
-    def _days(request: Request) -> int | None:
-        raw = request.query_params.get("days")
-        if raw is None:
-            return None
-        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
-            raise ValidationError(
-                {
-                    "days": [
-                        ErrorDetail(
-                            f"Give a whole number of days from 1 to {MAX_DAYS}.", code="invalid"
-                        )
-                    ]
-                }
-            )
-        return int(raw)
+
+def _whole_number(request: Request, name: str, what: str) -> int | None:
+    """A query parameter holding a whole number (the report checks its range), or ``None``."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        raise ValidationError(
+            {name: [ErrorDetail(f"Give a whole number of {what}.", code="invalid")]}
+        )
+    return int(raw)

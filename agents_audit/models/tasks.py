@@ -141,6 +141,12 @@ class Task(TimestampedModel):
                 name="tasks_external_ai_model_idx",
                 condition=~Q(external_ai_model=""),
             ),
+            # The external-ai report's order (most expensive first), read up to its row limit.
+            models.Index(
+                fields=["-external_ai_cost", "-created_at", "id"],
+                name="tasks_external_ai_cost_idx",
+                condition=~Q(external_ai_model=""),
+            ),
             # The admin's word search (UPPER(...) LIKE, as icontains writes it).
             GinIndex(
                 OpClass(Upper("request_text"), name="gin_trgm_ops"), name="tasks_request_text_trgm"

@@ -11,7 +11,7 @@ from django.test import Client
 from agents_audit import reports
 from agents_audit.reports import REPORTS
 from tests.agents_audit import test_reports
-from tests.agents_audit.test_reports import NOW
+from tests.agents_audit.test_reports import NOW, recent_tasks
 from tests.commerce.factories import AgentUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +68,46 @@ def test_a_bad_window_is_a_form_error(operator_client, days):
 
     assert page.status_code == 200
     assert "days" in page.context["form"].errors
+    assert page.context["rows"] is None
+
+
+def test_a_report_says_how_many_rows_it_shows(operator_client, t):
+    page = operator_client.get(f"{PAGE}external-ai/")
+
+    assert len(page.context["rows"]) == 3
+    assert '<p class="report-rows">3 rows.</p>' in page.content.decode()
+
+
+def test_a_report_shows_the_first_hundred_rows_and_says_there_are_more(operator_client):
+    recent_tasks(101)
+
+    page = operator_client.get(f"{PAGE}resource-usage/")
+
+    assert len(page.context["rows"]) == 100
+    assert (
+        "Showing the first 100 rows only: the window has more. Raise the number of rows "
+        "(at most 1000) or narrow the window."
+    ) in page.content.decode()
+
+
+def test_the_operator_may_ask_for_more_rows_or_fewer(operator_client, t):
+    recent_tasks(101)
+
+    more = operator_client.get(f"{PAGE}resource-usage/?limit=1000")
+    fewer = operator_client.get(f"{PAGE}resource-usage/?days=30&limit=2")
+
+    assert len(more.context["rows"]) == 101 + 8
+    assert "the window has more" not in more.content.decode()
+    assert len(fewer.context["rows"]) == 2
+    assert "Showing the first 2 rows only" in fewer.content.decode()
+
+
+@pytest.mark.parametrize("limit", ["0", "1001", "x", "-5"])
+def test_a_bad_number_of_rows_is_a_form_error(operator_client, limit):
+    page = operator_client.get(f"{PAGE}resource-usage/?limit={limit}")
+
+    assert page.status_code == 200
+    assert "limit" in page.context["form"].errors
     assert page.context["rows"] is None
 
 

@@ -10,7 +10,7 @@ import pytest
 from agents_audit import reports
 from agents_audit.reports import REPORTS
 from tests.agents_audit import test_reports
-from tests.agents_audit.test_reports import NOW
+from tests.agents_audit.test_reports import NOW, recent_tasks
 from tests.conftest import error_codes
 
 pytestmark = pytest.mark.django_db
@@ -44,10 +44,12 @@ def test_the_list_names_every_report_with_its_parameters(operator_api):
 def test_failed_tasks_as_json(operator_api, t):
     body = get(operator_api, "failed-tasks").json()
 
-    assert (body["report"], body["days"], body["columns"]) == (
+    assert (body["report"], body["days"], body["columns"], body["limit"], body["truncated"]) == (
         "failed-tasks",
         7,
         list(REPORTS["failed-tasks"].columns),
+        100,
+        False,
     )
     assert body["rows"] == [
         {
@@ -153,6 +155,46 @@ def test_days_out_of_range_or_not_a_number_is_a_400(operator_api, days):
 
     assert response.status_code == 400
     assert list(error_codes(response.json())) == ["days"]
+
+
+def test_a_response_holds_the_first_hundred_rows_and_says_there_are_more(operator_api):
+    recent_tasks(101)
+
+    body = get(operator_api, "resource-usage").json()
+
+    assert (len(body["rows"]), body["limit"], body["truncated"]) == (100, 100, True)
+
+
+def test_a_limit_gives_more_rows_or_fewer(operator_api, t):
+    recent_tasks(101)
+
+    more = get(operator_api, "resource-usage", "?limit=1000").json()
+    fewer = get(operator_api, "external-ai", "?days=60&limit=2").json()
+
+    assert (len(more["rows"]), more["limit"], more["truncated"]) == (101 + 8, 1000, False)
+    assert ([r["tokens"] for r in fewer["rows"]], fewer["truncated"]) == ([5000, 1200], True)
+
+
+@pytest.mark.parametrize("limit", ["0", "1001", "-1", "x", "1.5", "9999999999", ""])
+def test_a_limit_out_of_range_or_not_a_number_is_a_400(operator_api, limit):
+    response = get(operator_api, "failed-tasks", f"?limit={limit}")
+
+    assert response.status_code == 400
+    assert error_codes(response.json()) == {"limit": ["blank" if limit == "" else "invalid"]}
+
+
+def test_the_schema_states_the_limit(operator_api):
+    schema = operator_api.get("/api/schema/", {"format": "json"}).json()
+
+    operation = schema["paths"]["/api/v1/reports/resource-usage/"]["get"]
+    limit = next(p for p in operation["parameters"] if p["name"] == "limit")
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert (limit["in"], limit.get("required", False), limit["schema"]) == (
+        "query",
+        False,
+        {"type": "integer", "minimum": 1, "maximum": 1000},
+    )
+    assert {"limit", "truncated"} <= set(body["required"])
 
 
 @pytest.mark.parametrize("name", sorted(REPORTS))

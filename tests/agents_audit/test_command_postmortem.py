@@ -15,7 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from tests.agents_audit.test_reports import D, H, M, S, log, make_task
+from tests.agents_audit.test_reports import D, H, M, S, log, make_task, recent_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,6 +92,47 @@ def test_a_tasks_timeline_by_its_id():
 
 
 @pytest.mark.django_db
+def test_every_row_of_the_window_by_default():
+    recent_tasks(101)
+
+    rows = json.loads(postmortem("resource-usage", "--format", "json"))
+
+    assert len(rows) == 101  # more than the admin and the API show by default
+
+
+@pytest.mark.django_db
+def test_a_limit_prints_the_first_rows_and_says_there_are_more():
+    now = timezone.now()
+    for hours in (1, 2, 3):
+        make_task("failed", now - hours * H, run=60 * S, error_message=f"crash {hours}")
+
+    lines = postmortem("failed-tasks", "--limit", "2").splitlines()
+
+    every = json.loads(postmortem("failed-tasks", "--format", "json"))
+    assert [line.split()[0] for line in lines[2:4]] == [r["task_id"] for r in every[:2]]
+    assert lines[4:] == [
+        "(2 rows)",
+        "(the first 2 rows; the window has more: raise --limit or narrow it)",
+    ]
+    assert postmortem("failed-tasks", "--limit", "3").splitlines()[-1] == "(3 rows)"
+
+
+@pytest.mark.django_db
+def test_json_and_csv_stay_data_only_and_say_there_are_more_on_stderr():
+    now = timezone.now()
+    for hours in (1, 2, 3):
+        make_task("failed", now - hours * H, run=60 * S)
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command(
+        "postmortem", "failed-tasks", "--limit", "1", "--format", "csv", stdout=out, stderr=err
+    )
+
+    assert len(list(csv.DictReader(io.StringIO(out.getvalue())))) == 1
+    assert err.getvalue() == "(the first row; the window has more: raise --limit or narrow it)\n"
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -103,6 +144,12 @@ def test_a_tasks_timeline_by_its_id():
         (["task-timeline"], "--task: task-timeline needs a task id."),
         (["task-timeline", "--task", "42"], "--task: '42' is not a task id."),
         (["failed-tasks", "--task", "42"], "--task: failed-tasks takes no task."),
+        (["failed-tasks", "--limit", "ten"], "--limit: 'ten' is not a whole number"),
+        (["failed-tasks", "--limit", "0"], "--limit: Give a whole number of rows from 1 to 1000."),
+        (
+            ["failed-tasks", "--limit", "1001"],
+            "--limit: Give a whole number of rows from 1 to 1000.",
+        ),
     ],
 )
 def test_bad_arguments_are_one_line_errors(args, message):

@@ -231,8 +231,8 @@ def test_every_post_mortem_report_has_rows():
     assert task is not None
 
     for name, report in REPORTS.items():
-        rows = report.run(task=task.pk) if report.takes_task else report.run()
-        assert rows, name
+        result = report.run(task=task.pk) if report.takes_task else report.run()
+        assert result.rows, name
 
 
 @pytest.mark.django_db

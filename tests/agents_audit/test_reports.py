@@ -29,9 +29,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agents_audit.models import ExecutionLog, Task
-from agents_audit.reports import REPORTS
+from agents_audit.reports import MAX_LIMIT, REPORTS
 from devskyy.errors import InvalidInput
 from tests.agents_audit.factories import ExecutionLogFactory, TaskFactory
 
@@ -117,8 +119,14 @@ def t(db) -> dict[str, Task]:
     return tasks
 
 
+def recent_tasks(count: int) -> list[Task]:
+    """``count`` pending tasks created in the last hour (one agent created them all)."""
+    first = TaskFactory.create()
+    return [first, *TaskFactory.create_batch(count - 1, created_by=first.created_by)]
+
+
 def run(name: str, **params: Any) -> list[dict[str, Any]]:
-    return REPORTS[name].run(now=NOW, **params)
+    return REPORTS[name].run(now=NOW, **params).rows
 
 
 def ids(rows: list[dict[str, Any]], tasks: dict[str, Task]) -> list[str]:
@@ -324,10 +332,67 @@ def test_each_report_is_one_query(name, t, django_assert_num_queries):
         REPORTS[name].run(**params)
 
 
+# A report of at least two rows on the dataset, per report, with its parameters.
+TWO_ROWS_OR_MORE: dict[str, dict[str, Any]] = {
+    "failed-tasks": {"days": 14},
+    "task-timeline": {"task": "t1"},
+    "resource-usage": {},
+    "external-ai": {},
+    "agent-metrics": {},
+    "failed-steps": {},
+    "tasks-by-status": {},
+    "ai-cost-by-model": {},
+    "longest-tasks": {},
+    "success-rate-by-day": {},
+}
+
+
+def test_every_report_is_checked_with_a_limit():
+    assert set(TWO_ROWS_OR_MORE) == set(REPORTS)
+
+
+@pytest.mark.parametrize("name", sorted(REPORTS))
+def test_a_limit_keeps_the_first_rows_in_the_statement_and_says_there_are_more(name, t):
+    params = {k: t[v].pk if k == "task" else v for k, v in TWO_ROWS_OR_MORE[name].items()}
+    every = REPORTS[name].run(now=NOW, **params)
+
+    with CaptureQueriesContext(connection) as captured:
+        first = REPORTS[name].run(now=NOW, limit=1, **params)
+
+    assert len(every.rows) >= 2
+    assert (every.limit, every.more) == (None, False)
+    assert (first.rows, first.limit, first.more) == (every.rows[:1], 1, True)
+    # the database stops at the limit (one row more, to know there are more), not Python
+    assert "LIMIT 2" in captured.captured_queries[0]["sql"]
+
+
+def test_a_limit_as_long_as_the_report_says_there_is_nothing_more(t):
+    everything = run("resource-usage")
+    exact = REPORTS["resource-usage"].run(now=NOW, limit=len(everything))
+
+    assert (exact.rows, exact.more) == (everything, False)
+    assert REPORTS["resource-usage"].run(now=NOW, limit=MAX_LIMIT).rows == everything
+
+
+def test_the_longest_tasks_stay_ten_whatever_the_limit(db):
+    for minutes in range(1, 13):
+        make_task("completed", NOW - H, run=minutes * M)
+
+    wide = REPORTS["longest-tasks"].run(now=NOW, limit=MAX_LIMIT)
+    narrow = REPORTS["longest-tasks"].run(now=NOW, limit=3)
+
+    assert (len(wide.rows), wide.more) == (10, False)  # a top ten, not a window cut short
+    assert (narrow.rows, narrow.more) == (wide.rows[:3], True)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("name", "params", "field", "code"),
     [
+        ("failed-tasks", {"limit": 0}, "limit", "invalid"),
+        ("failed-tasks", {"limit": MAX_LIMIT + 1}, "limit", "invalid"),
+        ("failed-tasks", {"limit": "5"}, "limit", "invalid"),
+        ("tasks-by-status", {"limit": True}, "limit", "invalid"),
         ("failed-tasks", {"days": 0}, "days", "invalid"),
         ("failed-tasks", {"days": 3661}, "days", "invalid"),
         ("failed-tasks", {"days": "7"}, "days", "invalid"),
