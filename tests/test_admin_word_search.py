@@ -6,13 +6,21 @@ from ``admin.site._registry``."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
+import factory
 import pytest
+from django.contrib import admin
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from agents_audit.models import LLMRoundTableResult
-from tests.admin_plans import explain, nodes, registered_admins
+from commerce.models import Order
+from devskyy import admin as devskyy_admin
+from tests.admin_plans import explain, explain_sql, nodes, registered_admins
 from tests.agents_audit.factories import (
     ExecutionLogFactory,
     LLMRoundTableResultFactory,
@@ -37,6 +45,17 @@ def search(model_admin: Any, user: Any, term: str) -> Any:
     return results
 
 
+def search_plans(model_admin: Any, user: Any, term: str) -> list[dict[str, Any]]:
+    """Every plan node of a search: the look-ups of related rows it runs first (their ids then go
+    in the list's query), and the list's query itself."""
+    with CaptureQueriesContext(connection) as first:
+        results = search(model_admin, user, term)
+    plans = [explain_sql(query["sql"], None, search=True) for query in first.captured_queries]
+    with contextlib.suppress(EmptyResultSet):  # no related row matched: nothing left to ask
+        plans.append(explain(results, search=True))
+    return [node for plan in plans for node in nodes(plan)]
+
+
 def test_the_word_searches_are_those_with_trigram_indexes():
     assert {label: admin.search_fields for label, admin in WORD_SEARCH_ADMINS} == {
         "agents_audit.ExecutionLog": ("=task__thread_id", "action"),
@@ -57,7 +76,8 @@ def test_the_word_searches_are_those_with_trigram_indexes():
 def test_each_word_search_uses_trigram_indexes_and_scans_no_table(
     label, model_admin, term, admin_user
 ):
-    plan = list(nodes(explain(search(model_admin, admin_user, term), search=True)))
+    UserFactory.create(username="ada_lovelace")  # a customer the words match
+    plan = search_plans(model_admin, admin_user, term)
 
     scans = [
         node.get("Relation Name", node.get("Index Name"))
@@ -70,18 +90,38 @@ def test_each_word_search_uses_trigram_indexes_and_scans_no_table(
     assert trigram, plan
 
 
-def test_orders_are_found_by_a_subquery_on_users_not_a_join(admin_user):
-    from django.contrib import admin
+def test_orders_are_found_by_their_customers_ids_looked_up_first_not_a_join(admin_user):
+    UserFactory.create(username="ada_lovelace")
+    order_admin = admin.site._registry[Order]
 
-    from commerce.models import Order
+    with CaptureQueriesContext(connection) as first:
+        results = search(order_admin, admin_user, "ada")
+    plan = list(nodes(explain(results, search=True)))
 
-    plan = list(nodes(explain(search(admin.site._registry[Order], admin_user, "ada"), search=True)))
-
+    # the customers first, on their trigram indexes...
+    (lookup,) = first.captured_queries
+    lookup_plan = list(nodes(explain_sql(lookup["sql"], None, search=True)))
+    assert {"users_username_trgm", "users_email_trgm"} <= {n.get("Index Name") for n in lookup_plan}
+    # ...then the orders by their number, or by their customer's id (orders_user_created_idx)
     indexes = {node.get("Index Name") for node in plan}
-    assert {"users_username_trgm", "users_email_trgm"} <= indexes
-    # the orders themselves: by their number, or by their customer (orders_user_created_idx)
     assert {"orders_order_number_key", "orders_user_created_idx"} <= indexes, indexes
     assert not [node for node in plan if "Join" in node["Node Type"]], plan
+
+
+def test_a_word_most_customers_have_is_tested_on_each_order_as_the_list_walks_its_order(
+    operator_client, monkeypatch
+):
+    monkeypatch.setattr(devskyy_admin, "RELATED_MATCHES_LISTED", 2)
+    customers = UserFactory.create_batch(3, email=factory.Sequence(lambda n: f"c{n}@shop.example"))
+    orders = [OrderFactory.create(user=customer) for customer in customers]
+    OrderFactory.create(user=UserFactory.create(email="someone@elsewhere.example"))
+
+    with CaptureQueriesContext(connection) as queries:
+        found_orders = found(operator_client, "commerce/order", "shop.example")
+
+    assert sorted(o.pk for o in found_orders) == sorted(o.pk for o in orders)
+    listing = next(q["sql"] for q in queries.captured_queries if 'FROM "orders"' in q["sql"])
+    assert '"orders"."user_id" IN (SELECT' in listing  # a subquery, not 3 ids
 
 
 def found(client: Any, model: str, term: str) -> list[Any]:

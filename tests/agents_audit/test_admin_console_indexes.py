@@ -16,7 +16,7 @@ from django.db import connection
 
 from agents_audit.models import Event, Job
 from tests.admin_plans import changelist, explain, first_page, nodes
-from tests.agents_audit.factories import JobFactory
+from tests.agents_audit.factories import JobFactory, TaskFactory
 from tests.agents_audit.queue import db_now
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +80,8 @@ def test_a_rare_job_types_jobs_are_read_through_their_own_index(many_events_and_
 
 
 def test_a_job_search_by_type_or_thread_reads_through_indexes(many_events_and_jobs, operator):
+    JobFactory.create(task=TaskFactory.create(thread_id="thread-7"))
+
     plan = page_plan(Job, operator, search=True, q="thread-7")
 
     used = index_conditions(plan)
