@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from agents_audit import dashboard as agents_dashboard
-from agents_audit.models import Job, Task
+from agents_audit.models import Job, Task, ToolExecution
 from commerce import dashboard as commerce_dashboard
 from commerce.models import Product
 from devskyy import dashboard
@@ -35,7 +35,7 @@ from tests.agents_audit.factories import (
     TaskFactory,
     ToolExecutionFactory,
 )
-from tests.commerce.factories import OrderFactory, ProductFactory
+from tests.commerce.factories import OrderFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -540,9 +540,39 @@ def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from plan_nodes(child)
 
 
+def weeks_of_older_calls(count: int = 300) -> None:
+    """Tool calls of the month before the windows, over many tools, mostly successful, then fresh
+    statistics: the planner's choice must be the one it makes on a table where the windows are
+    a small part, not on a near-empty table's statistics (which autovacuum takes at any moment)."""
+    user = UserFactory.create()
+    now = timezone.now()
+    ToolExecution.objects.bulk_create(
+        ToolExecutionFactory.build(
+            user=user,
+            tool_name=f"older-tool-{n % 40}",
+            status="failed" if n % 25 == 0 else "success",
+            created_at=now - timedelta(days=8 + n % 20, minutes=n),
+        )
+        for n in range(count)
+    )
+    # and the day's calls, most of them successful: the errors are a few among them
+    ToolExecution.objects.bulk_create(
+        ToolExecutionFactory.build(
+            user=user,
+            tool_name=f"busy-tool-{n % 10}",
+            status="success",
+            created_at=now - timedelta(minutes=10 + n * 7),
+        )
+        for n in range(count // 5)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tool_executions")  # in the test's transaction: rolled back
+
+
 @pytest.mark.parametrize("key", PANEL_KEYS)
 def test_each_panel_is_one_query_that_reads_no_big_table_whole(key):
     some_of_everything()
+    weeks_of_older_calls()
     with CaptureQueriesContext(connection) as captured:
         panel(key).load(timezone.now())
     assert len(captured) == 1

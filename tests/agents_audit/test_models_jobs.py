@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from agents_audit.models import Job
 from tests import catalog
 from tests.agents_audit.factories import JobFactory, TaskFactory
+from tests.agents_audit.queue import db_now
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +99,12 @@ def plan(query: str, params: list[Any]) -> str:
 
 def test_a_claim_reads_only_the_runnable_jobs_index():
     JobFactory.create_batch(3)
+    # As in production, the runnable jobs are a few among many finished ones of every type
+    # (jobs_type_idx would serve one type's jobs too), and the statistics say so.
+    for _ in range(60):
+        JobFactory.create(job_type="deploy", status="succeeded", finished_at=db_now())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE jobs")  # in the test's transaction: rolled back
     claim = (
         "SELECT id FROM jobs WHERE status IN ('queued', 'failed') AND job_type = ANY(%s) "
         "AND run_after <= now() ORDER BY priority DESC, run_after, id LIMIT 1 "
