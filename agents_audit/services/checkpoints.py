@@ -244,7 +244,33 @@ RETURNING (xmax = 0)
 """
 
 
-@transaction.atomic(savepoint=False)
+# A put to a thread the caller already owns, the common case, in one statement (one round trip,
+# its own transaction in autocommit): lock the thread's row FOR SHARE if ``owner_id`` owns it,
+# then insert the blobs and upsert the checkpoint, both only if it was found. No row back: the
+# thread is missing or another's, and ``checkpoint_put`` takes the claiming path instead.
+PUT_OWNED_SQL = """
+WITH owned AS (
+    SELECT thread_id FROM checkpoint_threads
+    WHERE thread_id = %s::varchar AND owner_id = %s::uuid
+    FOR SHARE
+), blobs AS (
+    INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
+    SELECT owned.thread_id, %s::varchar, b.channel, b.version::jsonb #>> '{}', b.type, b.blob
+    FROM owned,
+        unnest(%s::text[], %s::text[], %s::text[], %s::bytea[]) AS b(channel, version, type, blob)
+    ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
+), saved AS (
+    INSERT INTO checkpoints
+        (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata)
+    SELECT owned.thread_id, %s::varchar, %s, %s, %s::jsonb, %s::jsonb FROM owned
+    ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id)
+    DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata
+    RETURNING (xmax = 0) AS created
+)
+SELECT created FROM saved
+"""
+
+
 def checkpoint_put(
     *,
     thread_id: str,
@@ -263,28 +289,45 @@ def checkpoint_put(
     the row is new. Raises ``InvalidInput`` for a malformed checkpoint dict, ``ThreadNotFound``
     or ``NotPermitted`` for a thread that is not ``by``'s.
 
-    Inside a caller's transaction it takes no savepoint (two round trips fewer on every put):
-    an error raised here dooms the caller's whole transaction.
+    One transaction. A put to a thread ``by`` owns is one statement (``PUT_OWNED_SQL``); a
+    thread to create, or someone else's, takes ``_claim``'s path. Inside a caller's transaction
+    it takes no savepoint (two round trips fewer on every put): an error raised here dooms the
+    caller's whole transaction.
     """
     errors = checkpoint_errors(checkpoint)
     if errors:
         raise InvalidInput({"checkpoint": errors})
+    checkpoint_json, metadata_json = _json(checkpoint), _json(metadata)
+    blob_columns = [
+        [blob.channel for blob in blobs],
+        [_json(blob.version) for blob in blobs],
+        [blob.type for blob in blobs],
+        [blob.data for blob in blobs],
+    ]
     with prepared_cursor() as cursor:
+        cursor.execute(
+            PUT_OWNED_SQL,
+            [
+                thread_id,
+                by.pk,
+                checkpoint_ns,
+                *blob_columns,
+                checkpoint_ns,
+                checkpoint["id"],
+                parent_checkpoint_id,
+                checkpoint_json,
+                metadata_json,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return bool(row[0])
+    with transaction.atomic(savepoint=False), prepared_cursor() as cursor:
         _claim(cursor, thread_id=thread_id, by=by, mode="SHARE")
         # The blobs and the checkpoint in one round trip.
         with pipeline(), prepared_cursor() as blobs_cursor:
             if blobs:
-                blobs_cursor.execute(
-                    INSERT_BLOBS_SQL,
-                    [
-                        thread_id,
-                        checkpoint_ns,
-                        [blob.channel for blob in blobs],
-                        [_json(blob.version) for blob in blobs],
-                        [blob.type for blob in blobs],
-                        [blob.data for blob in blobs],
-                    ],
-                )
+                blobs_cursor.execute(INSERT_BLOBS_SQL, [thread_id, checkpoint_ns, *blob_columns])
             cursor.execute(
                 UPSERT_CHECKPOINT_SQL,
                 [
@@ -292,8 +335,8 @@ def checkpoint_put(
                     checkpoint_ns,
                     checkpoint["id"],
                     parent_checkpoint_id,
-                    _json(checkpoint),
-                    _json(metadata),
+                    checkpoint_json,
+                    metadata_json,
                 ],
             )
             (created,) = cursor.fetchone()
