@@ -89,7 +89,7 @@ class _StringsOnly:
 class StrictCharField(_StringsOnly, serializers.CharField):
     # FastInputSerializer's checker: CharField's, which takes strings only as this field does.
     fast_kwargs = frozenset({"max_length", "min_length", "allow_blank", "trim_whitespace"})
-    fast_validators = (
+    fast_validators: tuple[type, ...] = (
         MaxLengthValidator,
         MinLengthValidator,
         ProhibitNullCharactersValidator,

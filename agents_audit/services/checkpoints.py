@@ -298,7 +298,7 @@ def checkpoint_put(
     if errors:
         raise InvalidInput({"checkpoint": errors})
     checkpoint_json, metadata_json = _json(checkpoint), _json(metadata)
-    blob_columns = [
+    blob_columns: list[list[Any]] = [
         [blob.channel for blob in blobs],
         [_json(blob.version) for blob in blobs],
         [blob.type for blob in blobs],

@@ -391,7 +391,7 @@ class FastPath:
         return build(field)
 
     @staticmethod
-    def _list_checker(owner: str, field: serializers.ListSerializer) -> Checker:
+    def _list_checker(owner: str, field: Any) -> Checker:
         """``Child(many=True)`` of a FastInputSerializer without a ``validate()`` of its own:
         ListSerializer.to_internal_value (a list, not empty unless allowed, within max_length
         and min_length) with the child's checker on every item."""
@@ -405,10 +405,10 @@ class FastPath:
             - _COMMON_KWARGS
             - {"max_length", "min_length", "allow_empty", "child"}
         )
+        allow_empty, max_length, min_length = field.allow_empty, field.max_length, field.min_length
         if unsupported or field.validators or type(field) is not serializers.ListSerializer:
             raise ImproperlyConfigured(f"{owner}: unsupported arguments {sorted(unsupported)}")
         check_item = child.fast_path.check
-        allow_empty, max_length, min_length = field.allow_empty, field.max_length, field.min_length
 
         def check(value: Any) -> Any:
             if type(value) is not list or (not value and not allow_empty):
