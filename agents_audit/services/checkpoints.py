@@ -289,10 +289,10 @@ def checkpoint_put(
     the row is new. Raises ``InvalidInput`` for a malformed checkpoint dict, ``ThreadNotFound``
     or ``NotPermitted`` for a thread that is not ``by``'s.
 
-    One transaction. A put to a thread ``by`` owns is one statement (``PUT_OWNED_SQL``); a
-    thread to create, or someone else's, takes ``_claim``'s path. Inside a caller's transaction
-    it takes no savepoint (two round trips fewer on every put): an error raised here dooms the
-    caller's whole transaction.
+    One transaction. A put to a thread ``by`` owns is one statement (``PUT_OWNED_SQL``), which
+    inside a caller's transaction takes no savepoint. A thread to create, or someone else's,
+    takes ``_claim``'s path, in a savepoint inside a caller's transaction: a refusal leaves the
+    caller's transaction usable.
     """
     errors = checkpoint_errors(checkpoint)
     if errors:
@@ -322,7 +322,7 @@ def checkpoint_put(
         row = cursor.fetchone()
     if row is not None:
         return bool(row[0])
-    with transaction.atomic(savepoint=False), prepared_cursor() as cursor:
+    with transaction.atomic(), prepared_cursor() as cursor:
         _claim(cursor, thread_id=thread_id, by=by, mode="SHARE")
         # The blobs and the checkpoint in one round trip.
         with pipeline(), prepared_cursor() as blobs_cursor:
