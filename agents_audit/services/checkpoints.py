@@ -39,7 +39,7 @@ from django.db.backends.utils import CursorWrapper
 
 from agents_audit.errors import PruneUnsupported, ThreadNotFound
 from commerce.models import User
-from devskyy.db import pipeline, prepared_cursor
+from devskyy.db import pipeline, prepared_cursor, run_checked_by_use
 from devskyy.errors import FieldError, InvalidInput, NotPermitted
 from devskyy.json_codec import dumps
 
@@ -304,7 +304,8 @@ def checkpoint_put(
         [blob.type for blob in blobs],
         [blob.data for blob in blobs],
     ]
-    with prepared_cursor() as cursor:
+
+    def put_owned(cursor: CursorWrapper) -> Any:
         cursor.execute(
             PUT_OWNED_SQL,
             [
@@ -319,7 +320,10 @@ def checkpoint_put(
                 metadata_json,
             ],
         )
-        row = cursor.fetchone()
+        return cursor.fetchone()
+
+    # An upsert: safe to run again on a new connection (run_checked_by_use).
+    row = run_checked_by_use(put_owned)
     if row is not None:
         return bool(row[0])
     with transaction.atomic(), prepared_cursor() as cursor:
