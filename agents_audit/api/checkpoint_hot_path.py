@@ -32,8 +32,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
-from rest_framework.exceptions import APIException, AuthenticationFailed, ParseError
+from rest_framework.exceptions import AuthenticationFailed, ParseError
 from rest_framework.serializers import Serializer
 
 from agents_audit import checkpoints as reads
@@ -43,6 +44,7 @@ from agents_audit.errors import ThreadNotFound
 from agents_audit.services.checkpoints import BlobInput, checkpoint_put
 from commerce.api.authentication import KEYWORD, APIKeyAuthentication
 from commerce.models import User
+from devskyy import middleware as outage
 from devskyy.api.exceptions import exception_handler
 from devskyy.api.parsers import loads
 from devskyy.api.renderers import JSONRenderer
@@ -75,10 +77,17 @@ def hot_path(drf_view: Callable[..., Any], handler: HotHandler) -> Callable[...,
     The function keeps the DRF view's attributes (``cls``, ``actions``, ``csrf_exempt``), so
     the schema generator and the URLconf checks see the DRF view."""
 
+    (action,) = drf_view.actions.values()  # type: ignore[attr-defined]
+
     @functools.wraps(drf_view)
     def view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if settings.CHECKPOINT_HOT_PATH:
-            response = handler(request, **kwargs)
+            try:
+                response = handler(request, **kwargs)
+            except DatabaseError as error:
+                if outage.database_error_code(error) is None:
+                    raise
+                return _error(request, error, action)  # the 503 the DRF view gives
             if response is not None:
                 return response
         return drf_view(request, *args, **kwargs)
@@ -105,15 +114,19 @@ def _response(body: bytes | str, status: int, action: str) -> HttpResponse:
     return HttpResponse(body, status=status, content_type=JSON, headers=_headers(action))
 
 
-def _error(request: HttpRequest, error: DomainError | APIException, action: str) -> HttpResponse:
-    """The API's error answer (``devskyy.api.exceptions``) to a refusal met on the hot path."""
+def _error(request: HttpRequest, error: Exception, action: str) -> HttpResponse:
+    """The API's error answer (``devskyy.api.exceptions``) to a refusal or a database outage
+    met on the hot path."""
     answer = exception_handler(error, {"request": request, "view": None})
-    assert answer is not None
+    if answer is None:  # pragma: no cover - callers pass errors the handler answers
+        raise error
     body = _renderer.render(answer.data)
     response = _response(body, answer.status_code, action)
     for name, value in answer.items():
         if name.lower() != "content-type":  # (the unrendered Response's default)
             response[name] = value
+    if getattr(answer, "_has_been_logged", False):  # an outage, logged once already
+        outage.mark_logged(response)
     return response
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 from django.core.cache import cache
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
@@ -157,6 +157,10 @@ CASES: dict[str, tuple[Call, bool]] = {
     "put with a wrong key": (Call("POST", PUT_MINE, body(3), key="wrong"), False),
     "a customer puts": (Call("POST", PUT_MINE, body(3), key="customer"), False),
     "put with GET's method": (Call("GET", PUT_MINE), False),
+    "put a body larger than Django reads into memory at once": (
+        Call("POST", PUT_MINE, body(3, channels={"big": b"x" * (4 * 1024 * 1024)})),
+        False,
+    ),
     "get the latest tuple": (Call("GET", GET_MINE), True),
     "get the latest tuple, root namespace named": (Call("GET", GET_MINE + "?checkpoint_ns="), True),
     "get a tuple by id": (Call("GET", f"{GET_MINE}?checkpoint_id={checkpoint_id(1)}"), True),
@@ -276,6 +280,28 @@ def test_a_throttled_caller_hears_the_drf_views_429_counted_once(
         monkeypatch=monkeypatch,
     )
     assert allowed.status in (200, 201)
+
+
+@pytest.mark.parametrize(
+    ("call", "where"),
+    [
+        (Call("POST", PUT_MINE, body(3)), "agents_audit.api.checkpoint_hot_path.checkpoint_put"),
+        (Call("GET", GET_MINE), "agents_audit.checkpoints.checkpoint_tuple_get"),
+    ],
+)
+def test_a_database_outage_is_the_drf_views_503(call, where, world, settings, monkeypatch):
+    def down(**kwargs: Any) -> Any:
+        raise OperationalError("connection to server was lost")
+
+    monkeypatch.setattr(where, down)
+    monkeypatch.setattr("agents_audit.api.checkpoints.checkpoint_put", down)
+    hot = answer(world, call, hot=True, settings=settings, monkeypatch=monkeypatch)
+    drf = answer(world, call, hot=False, settings=settings, monkeypatch=monkeypatch)
+    assert hot.status == drf.status == 503
+    assert hot.body == drf.body
+    assert hot.body["code"] == "database_unavailable"
+    assert hot.headers == drf.headers
+    assert hot.drf_calls == 0
 
 
 def test_a_session_request_goes_to_the_drf_view(world, settings, monkeypatch, client):
