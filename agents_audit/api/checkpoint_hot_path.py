@@ -34,21 +34,20 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
-from rest_framework.exceptions import AuthenticationFailed, ParseError
-from rest_framework.serializers import Serializer
+from rest_framework.exceptions import AuthenticationFailed, ParseError, ValidationError
 
 from agents_audit import checkpoints as reads
 from agents_audit.api import checkpoint_serializers as s
 from agents_audit.api.checkpoints import ThreadViewSet
 from agents_audit.errors import ThreadNotFound
-from agents_audit.services.checkpoints import BlobInput, checkpoint_put
+from agents_audit.services.checkpoints import BlobInput, checkpoint_put, checkpoint_writes_put
 from commerce.api.authentication import KEYWORD, APIKeyAuthentication
 from commerce.models import User
 from devskyy import middleware as outage
 from devskyy.api.exceptions import exception_handler
 from devskyy.api.parsers import loads
 from devskyy.api.renderers import JSONRenderer
-from devskyy.api.serializers import REFUSED, FastPath
+from devskyy.api.serializers import REFUSED, FastInputSerializer, FastPath
 from devskyy.errors import DomainError, NotFound
 
 HotHandler = Callable[..., HttpResponse | None]
@@ -60,11 +59,17 @@ AUTHORIZATION_PREFIX = f"{KEYWORD} "
 _authenticator = APIKeyAuthentication()
 _renderer = JSONRenderer()
 
-# The put body's validation is FastPath alone: it must have one, and no validate() to skip.
-_put_fast_path = s.CheckpointPutSerializer.fast_path
-if _put_fast_path is None or s.CheckpointPutSerializer.validate is not Serializer.validate:
-    raise ImproperlyConfigured("the hot path validates a put with FastPath alone")
-PUT_FAST_PATH: FastPath = _put_fast_path
+
+def _fast_path(serializer_class: type[FastInputSerializer]) -> FastPath:
+    fast_path = serializer_class.fast_path
+    if fast_path is None:
+        raise ImproperlyConfigured(f"{serializer_class.__name__} has no fast path")
+    return fast_path
+
+
+# A body is validated as the serializer's fast path does (its checkers, then its validate()).
+PUT_FAST_PATH = _fast_path(s.CheckpointPutSerializer)
+WRITES_FAST_PATH = _fast_path(s.WritesPutSerializer)
 _TUPLE_FIELDS = s.TupleQuerySerializer._declared_fields
 TUPLE_QUERY_CHECKERS = {
     name: _TUPLE_FIELDS[name].fast_checker()  # type: ignore[attr-defined]
@@ -107,7 +112,7 @@ def _headers(action: str) -> dict[str, str]:
     return dict(view.default_response_headers)
 
 
-ACTIONS = {"put_checkpoint": "post", "checkpoint": "get"}
+ACTIONS = {"put_checkpoint": "post", "put_writes": "post", "checkpoint": "get"}
 
 
 def _response(body: bytes | str, status: int, action: str) -> HttpResponse:
@@ -175,18 +180,26 @@ def _body(request: HttpRequest) -> Any:
         return REFUSED
 
 
+def _plain_post(request: HttpRequest) -> bool:
+    """A POST without a query string or an ``Idempotency-Key`` (the DRF view's to honour)."""
+    meta = request.META
+    return (
+        request.method == "POST"
+        and not meta.get("QUERY_STRING")
+        and "HTTP_IDEMPOTENCY_KEY" not in meta
+    )
+
+
 def put_checkpoint(request: HttpRequest, thread_id: str) -> HttpResponse | None:
     """``POST threads/<id>/checkpoints/``: ``ThreadViewSet.put_checkpoint``."""
     action = "put_checkpoint"
-    if request.method != "POST" or request.META.get("QUERY_STRING"):
-        return None
-    if "HTTP_IDEMPOTENCY_KEY" in request.META:
+    if not _plain_post(request):
         return None
     user = _caller(request, action)
     if user is None:
         return None
     data = _body(request)
-    fields = PUT_FAST_PATH.check(data) if type(data) is dict else None
+    fields = _validated(s.CheckpointPutSerializer, PUT_FAST_PATH, data)
     if fields is None or _throttled(request, user, action):
         return None
     checkpoint_ns, checkpoint = fields["checkpoint_ns"], fields["checkpoint"]
@@ -206,6 +219,38 @@ def put_checkpoint(request: HttpRequest, thread_id: str) -> HttpResponse | None:
     except DomainError as error:
         return _error(request, error, action)
     return _response(body, 201 if created else 200, action)
+
+
+def _validated(
+    serializer_class: type[FastInputSerializer], fast_path: FastPath, data: Any
+) -> dict[str, Any] | None:
+    """The body as the serializer validates it, if its fast path accepts it; else None."""
+    fields = fast_path.check(data) if type(data) is dict else None
+    if fields is None:
+        return None
+    try:
+        return serializer_class().validate(fields)
+    except ValidationError:
+        return None
+
+
+def put_writes(request: HttpRequest, thread_id: str) -> HttpResponse | None:
+    """``POST threads/<id>/writes/``: ``ThreadViewSet.put_writes``."""
+    action = "put_writes"
+    if not _plain_post(request):
+        return None
+    user = _caller(request, action)
+    if user is None:
+        return None
+    fields = _validated(s.WritesPutSerializer, WRITES_FAST_PATH, _body(request))
+    if fields is None or _throttled(request, user, action):
+        return None
+    body = _renderer.render({"writes": len(fields["writes"])})
+    try:
+        checkpoint_writes_put(thread_id=thread_id, by=user, **fields)
+    except DomainError as error:
+        return _error(request, error, action)
+    return _response(body, 200, action)
 
 
 def _tuple_query(request: HttpRequest) -> dict[str, str] | None:

@@ -299,7 +299,7 @@ class CheckpointPutSerializer(FastInputSerializer):
     )
 
 
-class WriteSerializer(Strict):
+class WriteSerializer(FastInputSerializer):
     idx = serializers.IntegerField(
         min_value=IDX_MIN,
         max_value=IDX_MAX,
@@ -311,7 +311,7 @@ class WriteSerializer(Strict):
     data = Base64Field(help_text="The serialized value (base64).")  # type: ignore[assignment]
 
 
-class WritesPutSerializer(Strict):
+class WritesPutSerializer(FastInputSerializer):
     checkpoint_ns = name_field(default="")
     checkpoint_id = id_field(help_text="The checkpoint the writes are for.")
     task_id = id_field(allow_blank=True, help_text="The task that wrote them.")

@@ -1,4 +1,4 @@
-"""The two calls a running LangGraph graph makes at every step (``checkpoint_hot_path``), under
+"""The three calls a running LangGraph graph makes at every step (``checkpoint_hot_path``), under
 /api/v1/: ``devskyy.api_router`` includes them before every other route of the API, so that
 resolving them tries two patterns, not the whole API's."""
 
@@ -14,6 +14,11 @@ urlpatterns = [
         rf"^threads/{THREAD_ID_URL_REGEX}/checkpoints/$",
         hot_path(ThreadViewSet.as_view({"post": "put_checkpoint"}), hot.put_checkpoint),
         name="thread-checkpoints",
+    ),
+    re_path(
+        rf"^threads/{THREAD_ID_URL_REGEX}/writes/$",
+        hot_path(ThreadViewSet.as_view({"post": "put_writes"}), hot.put_writes),
+        name="thread-writes",
     ),
     re_path(
         rf"^threads/{THREAD_ID_URL_REGEX}/checkpoint/$",

@@ -30,8 +30,8 @@ urlpatterns = [
         name="job-type-pause",
     ),
     path("reports/", ReportListView.as_view(), name="report-list"),
-    # LangGraph checkpoints (issue 10); the list-level routes before the thread's. Put and
-    # get_tuple are in hot_urls.py.
+    # LangGraph checkpoints (issue 10); the list-level routes before the thread's. Put, put_writes
+    # and get_tuple are in hot_urls.py.
     path("threads/", ThreadViewSet.as_view({"get": "list"}), name="thread-list"),
     path("threads/prune/", ThreadViewSet.as_view({"post": "prune"}), name="thread-prune"),
     path(
@@ -48,11 +48,6 @@ urlpatterns = [
         rf"^threads/{THREAD_ID_URL_REGEX}/checkpoints/search/$",
         ThreadViewSet.as_view({"post": "search"}),
         name="thread-checkpoints-search",
-    ),
-    re_path(
-        rf"^threads/{THREAD_ID_URL_REGEX}/writes/$",
-        ThreadViewSet.as_view({"post": "put_writes"}),
-        name="thread-writes",
     ),
     re_path(
         rf"^threads/{THREAD_ID_URL_REGEX}/copy/$",

@@ -354,11 +354,13 @@ SELECT %s, %s, %s, %s, %s, w.idx, w.channel, w.type, w.blob
 FROM unnest(%s::integer[], %s::text[], %s::text[], %s::bytea[]) AS w(idx, channel, type, blob)
 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
 """
-INSERT_WRITES_SQL = WRITES_SQL + "DO NOTHING"
-UPSERT_WRITES_SQL = (
-    WRITES_SQL
-    + "DO UPDATE SET channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob"
+# A write already stored is kept, or (special channels) replaced.
+ON_CONFLICT_KEEP = "DO NOTHING"
+ON_CONFLICT_REPLACE = (
+    "DO UPDATE SET channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob"
 )
+INSERT_WRITES_SQL = WRITES_SQL + ON_CONFLICT_KEEP
+UPSERT_WRITES_SQL = WRITES_SQL + ON_CONFLICT_REPLACE
 
 
 def writes_errors(writes: Sequence[WriteInput]) -> dict[str, dict[str, list[FieldError]]]:
@@ -374,7 +376,28 @@ def writes_errors(writes: Sequence[WriteInput]) -> dict[str, dict[str, list[Fiel
     return errors
 
 
-@transaction.atomic(savepoint=False)
+# put_writes to a thread the caller owns in one statement, as PUT_OWNED_SQL does for put: the
+# writes are inserted only if the thread's row was found and locked; the count says whether.
+WRITES_OWNED_SQL = """
+WITH owned AS (
+    SELECT thread_id FROM checkpoint_threads
+    WHERE thread_id = %s::varchar AND owner_id = %s::uuid
+    FOR SHARE
+), written AS (
+    INSERT INTO checkpoint_writes
+        (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob)
+    SELECT owned.thread_id, %s, %s, %s, %s, w.idx, w.channel, w.type, w.blob
+    FROM owned,
+        unnest(%s::integer[], %s::text[], %s::text[], %s::bytea[]) AS w(idx, channel, type, blob)
+    ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+    {on_conflict}
+)
+SELECT count(*) FROM owned
+"""
+INSERT_WRITES_OWNED_SQL = WRITES_OWNED_SQL.format(on_conflict=ON_CONFLICT_KEEP)
+UPSERT_WRITES_OWNED_SQL = WRITES_OWNED_SQL.format(on_conflict=ON_CONFLICT_REPLACE)
+
+
 def checkpoint_writes_put(
     *,
     thread_id: str,
@@ -389,29 +412,37 @@ def checkpoint_writes_put(
     saves writes in the background). When every write is to a special channel (``idx < 0``,
     e.g. an error or an interrupt) they replace what is stored under the same (task, idx);
     otherwise a write already stored is kept, as the official saver does. Returns how many
-    writes the call carried. Raises ``InvalidInput`` for an ``idx`` given twice. Like
-    ``checkpoint_put``, it takes no savepoint inside a caller's transaction."""
+    writes the call carried. Raises ``InvalidInput`` for an ``idx`` given twice.
+
+    One transaction, as ``checkpoint_put``: one statement for a thread ``by`` owns, else
+    ``_claim``'s path (in a savepoint inside a caller's transaction)."""
     errors = writes_errors(writes)
     if errors:
         raise InvalidInput({"writes": errors})
     if not writes:
         return 0
     upsert = all(write.idx < 0 for write in writes)
-    with prepared_cursor() as cursor:
+    write_columns: list[list[Any]] = [
+        [write.idx for write in writes],
+        [write.channel for write in writes],
+        [write.type for write in writes],
+        [write.data for write in writes],
+    ]
+    keys = [checkpoint_ns, checkpoint_id, task_id, task_path]
+
+    def put_owned(cursor: CursorWrapper) -> Any:
+        sql = UPSERT_WRITES_OWNED_SQL if upsert else INSERT_WRITES_OWNED_SQL
+        cursor.execute(sql, [thread_id, by.pk, *keys, *write_columns])
+        return cursor.fetchone()[0]
+
+    # Upserts and inserts-if-missing: safe to run again on a new connection.
+    if run_checked_by_use(put_owned):
+        return len(writes)
+    with transaction.atomic(), prepared_cursor() as cursor:
         _claim(cursor, thread_id=thread_id, by=by, mode="SHARE")
         cursor.execute(
             UPSERT_WRITES_SQL if upsert else INSERT_WRITES_SQL,
-            [
-                thread_id,
-                checkpoint_ns,
-                checkpoint_id,
-                task_id,
-                task_path,
-                [write.idx for write in writes],
-                [write.channel for write in writes],
-                [write.type for write in writes],
-                [write.data for write in writes],
-            ],
+            [thread_id, *keys, *write_columns],
         )
     return len(writes)
 

@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
 
 from agents_audit.api.checkpoints import ThreadViewSet
+from agents_audit.models import CheckpointWrite
 from commerce.models import User
 from commerce.services import api_key_create
 from tests.agents_audit.checkpoint_api import checkpoint_body, put, rows, snapshot, thread_url
@@ -81,6 +82,18 @@ def body(n: int, **kwargs: Any) -> bytes:
     return orjson.dumps(checkpoint_body(n, **kwargs))
 
 
+def writes(*idx: int, **fields: Any) -> bytes:
+    return orjson.dumps(
+        {
+            "checkpoint_id": checkpoint_id(2),
+            "task_id": "t2",
+            "writes": [{"idx": i, "channel": "c", "type": "json", "data": "eQ=="} for i in idx],
+            **fields,
+        }
+    )
+
+
+WRITES_MINE = thread_url("mine", "writes/")
 PUT_MINE = thread_url("mine", "checkpoints/")
 PUT_NEW = thread_url("fresh", "checkpoints/")
 GET_MINE = thread_url("mine", "checkpoint/")
@@ -161,6 +174,28 @@ CASES: dict[str, tuple[Call, bool]] = {
         Call("POST", PUT_MINE, body(3, channels={"big": b"x" * (4 * 1024 * 1024)})),
         False,
     ),
+    "put writes": (Call("POST", WRITES_MINE, writes(0, 1)), True),
+    "put writes already stored (kept)": (
+        Call("POST", WRITES_MINE, writes(0, task_id="t")),
+        True,
+    ),
+    "put special writes (replaced)": (Call("POST", WRITES_MINE, writes(-1, -3)), True),
+    "put writes to a new thread": (
+        Call("POST", thread_url("fresh", "writes/"), writes(0)),
+        True,
+    ),
+    "put writes to another agent's thread": (
+        Call("POST", WRITES_MINE, writes(0), key="other"),
+        True,
+    ),
+    "put writes with an idx twice": (Call("POST", WRITES_MINE, writes(0, 0)), False),
+    "put no writes": (Call("POST", WRITES_MINE, writes()), False),
+    "put writes with an idx out of range": (Call("POST", WRITES_MINE, writes(2**31)), False),
+    "put writes with an idempotency key": (
+        Call("POST", WRITES_MINE, writes(0), headers=(("Idempotency-Key", "k-2"),)),
+        False,
+    ),
+    "a customer puts writes": (Call("POST", WRITES_MINE, writes(0), key="customer"), False),
     "get the latest tuple": (Call("GET", GET_MINE), True),
     "get the latest tuple, root namespace named": (Call("GET", GET_MINE + "?checkpoint_ns="), True),
     "get a tuple by id": (Call("GET", f"{GET_MINE}?checkpoint_id={checkpoint_id(1)}"), True),
@@ -185,6 +220,15 @@ CASES: dict[str, tuple[Call, bool]] = {
     "a customer gets": (Call("GET", GET_MINE, key="customer"), False),
     "HEAD of a tuple": (Call("HEAD", GET_MINE), False),
 }
+
+
+def written() -> list[tuple[Any, ...]]:
+    """Every pending write, with the columns ``snapshot`` leaves out."""
+    return sorted(
+        CheckpointWrite.objects.values_list(
+            "thread_id", "checkpoint_id", "task_id", "task_path", "idx", "channel", "type", "blob"
+        )
+    )
 
 
 def send(client: Client, world: World, call: Call) -> Any:
@@ -233,7 +277,7 @@ def answer(world: World, call: Call, *, hot: bool, settings: Any, monkeypatch: A
     monkeypatch.setattr(ThreadViewSet, "initial", counting)
     with transaction.atomic():
         response = send(Client(), world, call)
-        stored = (rows(), snapshot("mine"), snapshot("fresh"))
+        stored = (rows(), snapshot("mine"), snapshot("fresh"), written())
         transaction.set_rollback(True)
     monkeypatch.setattr(ThreadViewSet, "initial", initial)
     content = response.content
@@ -258,7 +302,10 @@ def test_the_hot_path_answers_as_the_drf_view_does(name, world, settings, monkey
     assert hot.drf_calls == (0 if answered_hot else call.times)
 
 
-@pytest.mark.parametrize("call", [Call("POST", PUT_MINE, body(3)), Call("GET", GET_MINE)])
+@pytest.mark.parametrize(
+    "call",
+    [Call("POST", PUT_MINE, body(3)), Call("POST", WRITES_MINE, writes(0)), Call("GET", GET_MINE)],
+)
 def test_a_throttled_caller_hears_the_drf_views_429_counted_once(
     call, world, settings, monkeypatch
 ):
@@ -286,6 +333,10 @@ def test_a_throttled_caller_hears_the_drf_views_429_counted_once(
     ("call", "where"),
     [
         (Call("POST", PUT_MINE, body(3)), "agents_audit.api.checkpoint_hot_path.checkpoint_put"),
+        (
+            Call("POST", WRITES_MINE, writes(0)),
+            "agents_audit.api.checkpoint_hot_path.checkpoint_writes_put",
+        ),
         (Call("GET", GET_MINE), "agents_audit.checkpoints.checkpoint_tuple_get"),
     ],
 )
@@ -295,6 +346,7 @@ def test_a_database_outage_is_the_drf_views_503(call, where, world, settings, mo
 
     monkeypatch.setattr(where, down)
     monkeypatch.setattr("agents_audit.api.checkpoints.checkpoint_put", down)
+    monkeypatch.setattr("agents_audit.api.checkpoints.checkpoint_writes_put", down)
     hot = answer(world, call, hot=True, settings=settings, monkeypatch=monkeypatch)
     drf = answer(world, call, hot=False, settings=settings, monkeypatch=monkeypatch)
     assert hot.status == drf.status == 503
@@ -324,6 +376,8 @@ def test_a_session_request_goes_to_the_drf_view(world, settings, monkeypatch, cl
 def test_the_schema_still_describes_the_hot_urls(admin_api):
     schema = admin_api.get("/api/schema/", {"format": "json"}).json()
     put_operation = schema["paths"]["/api/v1/threads/{thread_id}/checkpoints/"]["post"]
+    writes_operation = schema["paths"]["/api/v1/threads/{thread_id}/writes/"]["post"]
     get_operation = schema["paths"]["/api/v1/threads/{thread_id}/checkpoint/"]["get"]
     assert put_operation["summary"] == "Put a checkpoint"
+    assert writes_operation["summary"] == "Put a task's writes"
     assert get_operation["summary"] == "Get a checkpoint tuple"

@@ -18,7 +18,12 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from agents_audit import services
-from agents_audit.api.checkpoint_serializers import BlobSerializer, CheckpointPutSerializer
+from agents_audit.api.checkpoint_serializers import (
+    BlobSerializer,
+    CheckpointPutSerializer,
+    WriteSerializer,
+    WritesPutSerializer,
+)
 from agents_audit.api.serializers import AgentExecutionEndSerializer, ToolExecutionInputSerializer
 from agents_audit.models import ToolExecution
 from devskyy.api.serializers import FastInputSerializer, JSONObjectField
@@ -242,6 +247,8 @@ def test_every_fast_input_serializer_is_covered_here():
         EveryOptionInputSerializer,
         BlobSerializer,
         CheckpointPutSerializer,
+        WriteSerializer,
+        WritesPutSerializer,
     }
 
 
@@ -285,7 +292,7 @@ base64_texts = st.one_of(
     st.text(max_size=6),
 )
 versions = st.one_of(
-    st.integers(-(2**70), 2**70),
+    st.integers(-(2**63), 2**63 - 1),  # (the request parser refuses numbers beyond)
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=3),
     sized(254, 256),
@@ -349,6 +356,46 @@ def test_checkpoint_blob_fast_and_plain_paths_agree(body):
 @example(body={"checkpoint": {"id": "1", "channel_versions": {}}, "blobs": [{"channel": "a"}]})
 def test_checkpoint_put_fast_and_plain_paths_agree(body):
     assert_same_answer(CheckpointPutSerializer, body)
+
+
+indexes = st.one_of(
+    st.integers(-3, 3),
+    st.sampled_from([2**31 - 1, 2**31, -(2**31), -(2**31) - 1]),
+    st.sampled_from(["1", 1.0, True]),
+)
+write_bodies = with_defects(
+    {"idx": indexes, "channel": names, "type": names, "data": base64_texts}, {}
+)
+writes_bodies = with_defects(
+    {
+        "checkpoint_id": ids,
+        "task_id": ids | st.just(""),
+        "writes": st.lists(write_bodies, max_size=3),
+    },
+    {"checkpoint_ns": names, "task_path": names},
+)
+
+
+@PARITY
+@given(body=write_bodies)
+@example(body={"idx": 0, "channel": "c", "type": "json", "data": None})
+@example(body={"idx": 2**31, "channel": "c", "type": "json", "data": "eA=="})
+def test_checkpoint_write_fast_and_plain_paths_agree(body):
+    assert_same_answer(WriteSerializer, body)
+
+
+@PARITY
+@given(body=writes_bodies)
+@example(body={"checkpoint_id": "c", "task_id": "", "writes": []})
+@example(
+    body={
+        "checkpoint_id": "c",
+        "task_id": "t",
+        "writes": [{"idx": 0, "channel": "a", "type": "j", "data": ""}] * 2,
+    }
+)
+def test_checkpoint_writes_fast_and_plain_paths_agree(body):
+    assert_same_answer(WritesPutSerializer, body)
 
 
 def test_a_put_with_more_blobs_than_allowed_is_refused_on_both_paths():
