@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.db.models.fields.json import KT, KeyTransform
 from django.db.models.functions import Coalesce, Length
@@ -29,7 +30,7 @@ from agents_audit.models import Checkpoint, CheckpointThread, CheckpointWrite, T
 from agents_audit.services.checkpoints import ID_MAX_LENGTH, NAME_MAX_LENGTH
 from commerce.models import User
 from devskyy.api.sql_json import PG_DATETIME_FORMAT
-from devskyy.db import prepared_cursor
+from devskyy.db import prepared_cursor, run_checked_by_use
 from devskyy.json_codec import dumps
 
 SEARCH_MAX_LIMIT = 100
@@ -162,9 +163,12 @@ def checkpoint_tuple_get(
     sql, params = tuple_statement(
         thread_id=thread_id, viewer=viewer, checkpoint_ns=checkpoint_ns, checkpoint_id=checkpoint_id
     )
-    with prepared_cursor() as cursor:
+
+    def read(cursor: CursorWrapper) -> Any:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
+        return cursor.fetchone()
+
+    row = run_checked_by_use(read)  # the hot path's only statement (checkpoint_hot_path)
     return None if row is None else str(row[0])
 
 

@@ -14,21 +14,28 @@ that. Its errors are Django's and its statements are logged and counted like any
 
 ``DB_PREPARED_STATEMENTS=0`` turns both off, for a pooler that does not keep prepared
 statements across transactions (PgBouncer before 1.21 in transaction mode).
+
+``run_checked_by_use()`` runs a request's first statement without the health check's round
+trip (``CONN_HEALTH_CHECKS``: a ``SELECT 1`` before each request's first statement, which on the
+checkpoint hot path is one of its two round trips): the statement itself finds a connection
+that died while idle, which is then replaced and the statement run again, once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.backends.utils import CursorWrapper
 
 # Runs of a statement on a connection before psycopg prepares it (psycopg's own default).
 PREPARE_THRESHOLD = 5
+
+T = TypeVar("T")
 
 
 def prepared_statements_enabled() -> bool:
@@ -77,3 +84,44 @@ def pipeline() -> Iterator[Any]:
     raw = prepared_connection()
     with connection.wrap_database_errors, raw.pipeline() as sent_together:
         yield sent_together
+
+
+def _connection_lost() -> bool:
+    """Whether this thread's connection is gone (closed, or broken by a failed exchange)."""
+    raw = connection.connection
+    return raw is None or bool(raw.closed) or bool(getattr(raw, "broken", False))
+
+
+def run_checked_by_use(run: Callable[[CursorWrapper], T]) -> T:
+    """``run(cursor)`` on a ``prepared_cursor()``, standing in for the request's health check.
+
+    When Django would check the connection first (``CONN_HEALTH_CHECKS`` on, not yet checked in
+    this request, a connection kept from an earlier one, no transaction open), it is not
+    checked: ``run`` goes first, and if it fails because the connection is gone (the server
+    restarted, or closed it while idle), the connection is replaced and ``run`` runs once more
+    on the new one, as the health check would have arranged. Any other error is raised as is.
+    For statements that may run twice: reads, and writes that are upserts (a statement whose
+    answer was lost with its connection may have committed).
+
+    Otherwise (checks off, already checked, inside a transaction, which a new connection could
+    not continue) it is ``run`` on a ``prepared_cursor()``, health check as usual.
+    """
+    # (Django's health-check state, which django-stubs do not declare.)
+    if (
+        connection.connection is None
+        or not connection.health_check_enabled  # type: ignore[attr-defined]
+        or connection.health_check_done  # type: ignore[attr-defined]
+        or connection.in_atomic_block
+    ):
+        with prepared_cursor() as cursor:
+            return run(cursor)
+    connection.health_check_done = True  # type: ignore[attr-defined]  # this statement checks it
+    try:
+        with prepared_cursor() as cursor:
+            return run(cursor)
+    except (OperationalError, InterfaceError):
+        if not _connection_lost():
+            raise
+    connection.close()
+    with prepared_cursor() as cursor:
+        return run(cursor)

@@ -6,7 +6,12 @@ import base64
 import binascii
 from typing import Any
 
-from django.core.validators import ProhibitNullCharactersValidator
+from django.core.exceptions import ImproperlyConfigured
+from django.core.validators import (
+    MaxLengthValidator,
+    MinLengthValidator,
+    ProhibitNullCharactersValidator,
+)
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
@@ -25,7 +30,15 @@ from agents_audit.services.checkpoints import (
     writes_errors,
 )
 from devskyy.api.pagination import InvalidCursor
-from devskyy.api.serializers import JSONObjectField, QueryParametersSerializer
+from devskyy.api.serializers import (
+    REFUSED,
+    Checker,
+    FastInputSerializer,
+    JSONObjectField,
+    QueryParametersSerializer,
+    char_checker,
+    is_json_document,
+)
 from devskyy.api.serializers import StrictInputSerializer as Strict
 from devskyy.json_codec import INT64_MAX, INT64_MIN
 
@@ -74,7 +87,17 @@ class _StringsOnly:
 
 
 class StrictCharField(_StringsOnly, serializers.CharField):
-    pass
+    # FastInputSerializer's checker: CharField's, which takes strings only as this field does.
+    fast_kwargs = frozenset({"max_length", "min_length", "allow_blank", "trim_whitespace"})
+    fast_validators: tuple[type, ...] = (
+        MaxLengthValidator,
+        MinLengthValidator,
+        ProhibitNullCharactersValidator,
+        ProhibitSurrogateCharactersValidator,
+    )
+
+    def fast_checker(self) -> Checker:
+        return char_checker(self)
 
 
 class StrictRegexField(_StringsOnly, serializers.RegexField):
@@ -139,6 +162,23 @@ class Base64Field(StrictCharField):
     def to_representation(self, value: Any) -> str:
         return base64.b64encode(bytes(value)).decode("ascii")
 
+    fast_kwargs = frozenset({"allow_blank", "trim_whitespace"})
+    fast_validators = ()
+
+    def fast_checker(self) -> Checker:
+        if not self.allow_blank or self.trim_whitespace or self.max_length or self.min_length:
+            raise ImproperlyConfigured("Base64Field's fast path: blank allowed, untrimmed only")
+
+        def check(value: Any) -> Any:
+            if type(value) is not str:
+                return REFUSED
+            try:
+                return base64.b64decode(value.encode("ascii"), validate=True)
+            except (binascii.Error, UnicodeEncodeError):
+                return REFUSED
+
+        return check
+
 
 @extend_schema_field(
     {
@@ -165,6 +205,17 @@ class VersionField(serializers.Field):
 
     def to_representation(self, value: Any) -> Any:
         return value
+
+    fast_kwargs: frozenset[str] = frozenset()
+    fast_validators = ()
+
+    def fast_checker(self) -> Checker:
+        def check(value: Any) -> Any:
+            if type(value) is str:
+                return value if len(value) <= ID_MAX_LENGTH else REFUSED
+            return value if type(value) is int or type(value) is float else REFUSED
+
+        return check
 
 
 VERSIONS_SCHEMA = {
@@ -206,18 +257,29 @@ class CheckpointDictField(JSONObjectField):
             )
         return value
 
+    fast_kwargs: frozenset[str] = frozenset()
+    fast_validators = ()
+
+    def fast_checker(self) -> Checker:
+        def check(value: Any) -> Any:
+            if type(value) is not dict or not is_json_document(value) or checkpoint_errors(value):
+                return REFUSED
+            return value
+
+        return check
+
 
 # --- requests --------------------------------------------------------------------------------
 
 
-class BlobSerializer(Strict):
+class BlobSerializer(FastInputSerializer):
     channel = name_field(help_text="The channel.")
     version = VersionField(help_text="Its version, as in the checkpoint's `channel_versions`.")
     type = name_field(help_text="The serializer's type name (LangGraph's `dumps_typed`).")
     data = Base64Field(allow_null=True, help_text="The serialized value (base64); null: none.")  # type: ignore[assignment]
 
 
-class CheckpointPutSerializer(Strict):
+class CheckpointPutSerializer(FastInputSerializer):
     checkpoint_ns = name_field(default="", help_text='The namespace (default: the root, `""`).')
     checkpoint = CheckpointDictField(
         help_text="LangGraph's checkpoint without `channel_values` (send those as `blobs`): "
@@ -237,7 +299,7 @@ class CheckpointPutSerializer(Strict):
     )
 
 
-class WriteSerializer(Strict):
+class WriteSerializer(FastInputSerializer):
     idx = serializers.IntegerField(
         min_value=IDX_MIN,
         max_value=IDX_MAX,
@@ -249,7 +311,7 @@ class WriteSerializer(Strict):
     data = Base64Field(help_text="The serialized value (base64).")  # type: ignore[assignment]
 
 
-class WritesPutSerializer(Strict):
+class WritesPutSerializer(FastInputSerializer):
     checkpoint_ns = name_field(default="")
     checkpoint_id = id_field(help_text="The checkpoint the writes are for.")
     task_id = id_field(allow_blank=True, help_text="The task that wrote them.")

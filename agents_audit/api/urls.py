@@ -30,7 +30,8 @@ urlpatterns = [
         name="job-type-pause",
     ),
     path("reports/", ReportListView.as_view(), name="report-list"),
-    # LangGraph checkpoints (issue 10); the list-level routes before the thread's.
+    # LangGraph checkpoints (issue 10); the list-level routes before the thread's. Put, put_writes
+    # and get_tuple are in hot_urls.py.
     path("threads/", ThreadViewSet.as_view({"get": "list"}), name="thread-list"),
     path("threads/prune/", ThreadViewSet.as_view({"post": "prune"}), name="thread-prune"),
     path(
@@ -44,24 +45,9 @@ urlpatterns = [
         name="thread-detail",
     ),
     re_path(
-        rf"^threads/{THREAD_ID_URL_REGEX}/checkpoints/$",
-        ThreadViewSet.as_view({"post": "put_checkpoint"}),
-        name="thread-checkpoints",
-    ),
-    re_path(
         rf"^threads/{THREAD_ID_URL_REGEX}/checkpoints/search/$",
         ThreadViewSet.as_view({"post": "search"}),
         name="thread-checkpoints-search",
-    ),
-    re_path(
-        rf"^threads/{THREAD_ID_URL_REGEX}/checkpoint/$",
-        ThreadViewSet.as_view({"get": "checkpoint"}),
-        name="thread-checkpoint",
-    ),
-    re_path(
-        rf"^threads/{THREAD_ID_URL_REGEX}/writes/$",
-        ThreadViewSet.as_view({"post": "put_writes"}),
-        name="thread-writes",
     ),
     re_path(
         rf"^threads/{THREAD_ID_URL_REGEX}/copy/$",

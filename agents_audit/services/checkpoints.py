@@ -39,7 +39,7 @@ from django.db.backends.utils import CursorWrapper
 
 from agents_audit.errors import PruneUnsupported, ThreadNotFound
 from commerce.models import User
-from devskyy.db import pipeline, prepared_cursor
+from devskyy.db import pipeline, prepared_cursor, run_checked_by_use
 from devskyy.errors import FieldError, InvalidInput, NotPermitted
 from devskyy.json_codec import dumps
 
@@ -244,7 +244,33 @@ RETURNING (xmax = 0)
 """
 
 
-@transaction.atomic(savepoint=False)
+# A put to a thread the caller already owns, the common case, in one statement (one round trip,
+# its own transaction in autocommit): lock the thread's row FOR SHARE if ``owner_id`` owns it,
+# then insert the blobs and upsert the checkpoint, both only if it was found. No row back: the
+# thread is missing or another's, and ``checkpoint_put`` takes the claiming path instead.
+PUT_OWNED_SQL = """
+WITH owned AS (
+    SELECT thread_id FROM checkpoint_threads
+    WHERE thread_id = %s::varchar AND owner_id = %s::uuid
+    FOR SHARE
+), blobs AS (
+    INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
+    SELECT owned.thread_id, %s::varchar, b.channel, b.version::jsonb #>> '{}', b.type, b.blob
+    FROM owned,
+        unnest(%s::text[], %s::text[], %s::text[], %s::bytea[]) AS b(channel, version, type, blob)
+    ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
+), saved AS (
+    INSERT INTO checkpoints
+        (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata)
+    SELECT owned.thread_id, %s::varchar, %s, %s, %s::jsonb, %s::jsonb FROM owned
+    ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id)
+    DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata
+    RETURNING (xmax = 0) AS created
+)
+SELECT created FROM saved
+"""
+
+
 def checkpoint_put(
     *,
     thread_id: str,
@@ -263,28 +289,49 @@ def checkpoint_put(
     the row is new. Raises ``InvalidInput`` for a malformed checkpoint dict, ``ThreadNotFound``
     or ``NotPermitted`` for a thread that is not ``by``'s.
 
-    Inside a caller's transaction it takes no savepoint (two round trips fewer on every put):
-    an error raised here dooms the caller's whole transaction.
+    One transaction. A put to a thread ``by`` owns is one statement (``PUT_OWNED_SQL``), which
+    inside a caller's transaction takes no savepoint. A thread to create, or someone else's,
+    takes ``_claim``'s path, in a savepoint inside a caller's transaction: a refusal leaves the
+    caller's transaction usable.
     """
     errors = checkpoint_errors(checkpoint)
     if errors:
         raise InvalidInput({"checkpoint": errors})
-    with prepared_cursor() as cursor:
+    checkpoint_json, metadata_json = _json(checkpoint), _json(metadata)
+    blob_columns: list[list[Any]] = [
+        [blob.channel for blob in blobs],
+        [_json(blob.version) for blob in blobs],
+        [blob.type for blob in blobs],
+        [blob.data for blob in blobs],
+    ]
+
+    def put_owned(cursor: CursorWrapper) -> Any:
+        cursor.execute(
+            PUT_OWNED_SQL,
+            [
+                thread_id,
+                by.pk,
+                checkpoint_ns,
+                *blob_columns,
+                checkpoint_ns,
+                checkpoint["id"],
+                parent_checkpoint_id,
+                checkpoint_json,
+                metadata_json,
+            ],
+        )
+        return cursor.fetchone()
+
+    # An upsert: safe to run again on a new connection (run_checked_by_use).
+    row = run_checked_by_use(put_owned)
+    if row is not None:
+        return bool(row[0])
+    with transaction.atomic(), prepared_cursor() as cursor:
         _claim(cursor, thread_id=thread_id, by=by, mode="SHARE")
         # The blobs and the checkpoint in one round trip.
         with pipeline(), prepared_cursor() as blobs_cursor:
             if blobs:
-                blobs_cursor.execute(
-                    INSERT_BLOBS_SQL,
-                    [
-                        thread_id,
-                        checkpoint_ns,
-                        [blob.channel for blob in blobs],
-                        [_json(blob.version) for blob in blobs],
-                        [blob.type for blob in blobs],
-                        [blob.data for blob in blobs],
-                    ],
-                )
+                blobs_cursor.execute(INSERT_BLOBS_SQL, [thread_id, checkpoint_ns, *blob_columns])
             cursor.execute(
                 UPSERT_CHECKPOINT_SQL,
                 [
@@ -292,8 +339,8 @@ def checkpoint_put(
                     checkpoint_ns,
                     checkpoint["id"],
                     parent_checkpoint_id,
-                    _json(checkpoint),
-                    _json(metadata),
+                    checkpoint_json,
+                    metadata_json,
                 ],
             )
             (created,) = cursor.fetchone()
@@ -307,11 +354,13 @@ SELECT %s, %s, %s, %s, %s, w.idx, w.channel, w.type, w.blob
 FROM unnest(%s::integer[], %s::text[], %s::text[], %s::bytea[]) AS w(idx, channel, type, blob)
 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
 """
-INSERT_WRITES_SQL = WRITES_SQL + "DO NOTHING"
-UPSERT_WRITES_SQL = (
-    WRITES_SQL
-    + "DO UPDATE SET channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob"
+# A write already stored is kept, or (special channels) replaced.
+ON_CONFLICT_KEEP = "DO NOTHING"
+ON_CONFLICT_REPLACE = (
+    "DO UPDATE SET channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob"
 )
+INSERT_WRITES_SQL = WRITES_SQL + ON_CONFLICT_KEEP
+UPSERT_WRITES_SQL = WRITES_SQL + ON_CONFLICT_REPLACE
 
 
 def writes_errors(writes: Sequence[WriteInput]) -> dict[str, dict[str, list[FieldError]]]:
@@ -327,7 +376,28 @@ def writes_errors(writes: Sequence[WriteInput]) -> dict[str, dict[str, list[Fiel
     return errors
 
 
-@transaction.atomic(savepoint=False)
+# put_writes to a thread the caller owns in one statement, as PUT_OWNED_SQL does for put: the
+# writes are inserted only if the thread's row was found and locked; the count says whether.
+WRITES_OWNED_SQL = """
+WITH owned AS (
+    SELECT thread_id FROM checkpoint_threads
+    WHERE thread_id = %s::varchar AND owner_id = %s::uuid
+    FOR SHARE
+), written AS (
+    INSERT INTO checkpoint_writes
+        (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob)
+    SELECT owned.thread_id, %s, %s, %s, %s, w.idx, w.channel, w.type, w.blob
+    FROM owned,
+        unnest(%s::integer[], %s::text[], %s::text[], %s::bytea[]) AS w(idx, channel, type, blob)
+    ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+    {on_conflict}
+)
+SELECT count(*) FROM owned
+"""
+INSERT_WRITES_OWNED_SQL = WRITES_OWNED_SQL.format(on_conflict=ON_CONFLICT_KEEP)
+UPSERT_WRITES_OWNED_SQL = WRITES_OWNED_SQL.format(on_conflict=ON_CONFLICT_REPLACE)
+
+
 def checkpoint_writes_put(
     *,
     thread_id: str,
@@ -342,29 +412,37 @@ def checkpoint_writes_put(
     saves writes in the background). When every write is to a special channel (``idx < 0``,
     e.g. an error or an interrupt) they replace what is stored under the same (task, idx);
     otherwise a write already stored is kept, as the official saver does. Returns how many
-    writes the call carried. Raises ``InvalidInput`` for an ``idx`` given twice. Like
-    ``checkpoint_put``, it takes no savepoint inside a caller's transaction."""
+    writes the call carried. Raises ``InvalidInput`` for an ``idx`` given twice.
+
+    One transaction, as ``checkpoint_put``: one statement for a thread ``by`` owns, else
+    ``_claim``'s path (in a savepoint inside a caller's transaction)."""
     errors = writes_errors(writes)
     if errors:
         raise InvalidInput({"writes": errors})
     if not writes:
         return 0
     upsert = all(write.idx < 0 for write in writes)
-    with prepared_cursor() as cursor:
+    write_columns: list[list[Any]] = [
+        [write.idx for write in writes],
+        [write.channel for write in writes],
+        [write.type for write in writes],
+        [write.data for write in writes],
+    ]
+    keys = [checkpoint_ns, checkpoint_id, task_id, task_path]
+
+    def put_owned(cursor: CursorWrapper) -> Any:
+        sql = UPSERT_WRITES_OWNED_SQL if upsert else INSERT_WRITES_OWNED_SQL
+        cursor.execute(sql, [thread_id, by.pk, *keys, *write_columns])
+        return cursor.fetchone()[0]
+
+    # Upserts and inserts-if-missing: safe to run again on a new connection.
+    if run_checked_by_use(put_owned):
+        return len(writes)
+    with transaction.atomic(), prepared_cursor() as cursor:
         _claim(cursor, thread_id=thread_id, by=by, mode="SHARE")
         cursor.execute(
             UPSERT_WRITES_SQL if upsert else INSERT_WRITES_SQL,
-            [
-                thread_id,
-                checkpoint_ns,
-                checkpoint_id,
-                task_id,
-                task_path,
-                [write.idx for write in writes],
-                [write.channel for write in writes],
-                [write.type for write in writes],
-                [write.data for write in writes],
-            ],
+            [thread_id, *keys, *write_columns],
         )
     return len(writes)
 

@@ -128,11 +128,11 @@ class JSONObjectField(serializers.JSONField):
 # --- The fast path: a serializer's declaration compiled to one checker per field --------------
 #
 # A checker returns the field's validated value exactly as DRF's machinery (with
-# StrictInputSerializer's JSON types) would, or _REFUSED when that machinery would refuse the
+# StrictInputSerializer's JSON types) would, or REFUSED when that machinery would refuse the
 # value or the checker cannot be sure it accepts it. The fast path only ever accepts: any refusal
 # is decided and explained by the plain path, so error bodies are DRF's by construction.
 
-_REFUSED = object()
+REFUSED = object()
 _MISSING = object()
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Deeper JSON goes to the plain path; DRF's json.dumps check handles far deeper documents, and the
@@ -159,7 +159,7 @@ _COMMON_KWARGS = frozenset(
 )
 
 
-def _char_checker(field: serializers.CharField) -> Checker:
+def char_checker(field: serializers.CharField) -> Checker:
     """CharField.run_validation: blank test on the trimmed value, then to_internal_value (trim),
     then every validator (max_length, min_length, NUL and surrogate characters) on the result.
     Non-strings are refused by StrictInputSerializer before DRF would coerce numbers to text."""
@@ -168,17 +168,17 @@ def _char_checker(field: serializers.CharField) -> Checker:
 
     def check(value: Any) -> Any:
         if type(value) is not str:
-            return _REFUSED
+            return REFUSED
         if trim:
             value = value.strip()
         if not value:
-            return "" if allow_blank else _REFUSED
+            return "" if allow_blank else REFUSED
         if max_length is not None and len(value) > max_length:
-            return _REFUSED
+            return REFUSED
         if min_length is not None and len(value) < min_length:
-            return _REFUSED
+            return REFUSED
         if "\x00" in value or (not value.isascii() and _SURROGATE.search(value)):
-            return _REFUSED
+            return REFUSED
         return value
 
     return check
@@ -193,10 +193,10 @@ def _choice_checker(field: serializers.ChoiceField) -> Checker:
         if type(value) is str:
             if value == "" and allow_blank:
                 return ""
-            return choices.get(value, _REFUSED)
+            return choices.get(value, REFUSED)
         if isinstance(value, Enum):
-            return _REFUSED  # DRF maps enums by their value; not JSON, so not here
-        return choices.get(str(value), _REFUSED)
+            return REFUSED  # DRF maps enums by their value; not JSON, so not here
+        return choices.get(str(value), REFUSED)
 
     return check
 
@@ -209,9 +209,9 @@ def _integer_checker(field: serializers.IntegerField) -> Checker:
 
     def check(value: Any) -> Any:
         if type(value) is not int or value.bit_length() > 64:
-            return _REFUSED
+            return REFUSED
         if (low is not None and value < low) or (high is not None and value > high):
-            return _REFUSED
+            return REFUSED
         return value
 
     return check
@@ -257,14 +257,14 @@ def _json_checker(field: serializers.JSONField) -> Checker:
     """JSONField.to_internal_value: anything ``json.dumps`` accepts, returned unchanged."""
 
     def check(value: Any) -> Any:
-        return value if is_json_document(value) else _REFUSED
+        return value if is_json_document(value) else REFUSED
 
     return check
 
 
 def _json_object_checker(field: serializers.JSONField) -> Checker:
     def check(value: Any) -> Any:
-        return value if type(value) is dict and is_json_document(value) else _REFUSED
+        return value if type(value) is dict and is_json_document(value) else REFUSED
 
     return check
 
@@ -281,7 +281,7 @@ _SUPPORTED_FIELDS: dict[type, tuple[frozenset[str], tuple[type, ...], Callable[[
             ProhibitNullCharactersValidator,
             ProhibitSurrogateCharactersValidator,
         ),
-        _char_checker,
+        char_checker,
     ),
     serializers.ChoiceField: (
         frozenset({"choices", "allow_blank", "html_cutoff", "html_cutoff_text"}),
@@ -371,7 +371,13 @@ class FastPath:
         extra_kwargs: frozenset[str]
         implied_validators: tuple[type, ...]
         build: Callable[[Any], Checker]
-        if kind is JSONObjectField:
+        if isinstance(field, serializers.ListSerializer):
+            return FastPath._list_checker(owner, field)
+        if callable(getattr(field, "fast_checker", None)):
+            # A field type of an app's own that says how to check it (FastCheckedField).
+            extra_kwargs, implied_validators = field.fast_kwargs, field.fast_validators
+            build = type(field).fast_checker
+        elif kind is JSONObjectField:
             extra_kwargs, implied_validators, build = frozenset(), (), _json_object_checker
         elif kind in _SUPPORTED_FIELDS:
             extra_kwargs, implied_validators, build = _SUPPORTED_FIELDS[kind]
@@ -383,6 +389,43 @@ class FastPath:
         if any(type(validator) not in implied_validators for validator in field.validators):
             raise ImproperlyConfigured(f"{owner}: validators the fast path does not know")
         return build(field)
+
+    @staticmethod
+    def _list_checker(owner: str, field: Any) -> Checker:
+        """``Child(many=True)`` of a FastInputSerializer without a ``validate()`` of its own:
+        ListSerializer.to_internal_value (a list, not empty unless allowed, within max_length
+        and min_length) with the child's checker on every item."""
+        child = field.child
+        if not isinstance(child, FastInputSerializer) or child.fast_path is None:
+            raise ImproperlyConfigured(f"{owner}: a nested serializer that is not fast")
+        if type(child).validate is not serializers.Serializer.validate:
+            raise ImproperlyConfigured(f"{owner}: a nested serializer with validate()")
+        unsupported = (
+            set(field._kwargs)
+            - _COMMON_KWARGS
+            - {"max_length", "min_length", "allow_empty", "child"}
+        )
+        allow_empty, max_length, min_length = field.allow_empty, field.max_length, field.min_length
+        if unsupported or field.validators or type(field) is not serializers.ListSerializer:
+            raise ImproperlyConfigured(f"{owner}: unsupported arguments {sorted(unsupported)}")
+        check_item = child.fast_path.check
+
+        def check(value: Any) -> Any:
+            if type(value) is not list or (not value and not allow_empty):
+                return REFUSED
+            if (max_length is not None and len(value) > max_length) or (
+                min_length is not None and len(value) < min_length
+            ):
+                return REFUSED
+            items = []
+            for item in value:
+                checked = check_item(item) if type(item) is dict else None
+                if checked is None:
+                    return REFUSED
+                items.append(checked)
+            return items
+
+        return check
 
     def check(self, data: dict[str, Any]) -> dict[str, Any] | None:
         if not self.known.issuperset(data):
@@ -401,7 +444,7 @@ class FastPath:
                 out[name] = None
             else:
                 value = check(value)
-                if value is _REFUSED:
+                if value is REFUSED:
                     return None
                 out[name] = value
         return out
@@ -416,7 +459,12 @@ class FastInputSerializer(StrictInputSerializer):
     fast path only accepts; whatever it does not accept goes through the plain path, which
     refuses it with DRF's own error body (or, should the checkers be stricter than DRF, accepts
     it). The serializer's ``validate()`` runs on both paths. Supported: CharField, ChoiceField,
-    IntegerField, JSONField and JSONObjectField with their usual options; anything else in the
+    IntegerField, JSONField and JSONObjectField with their usual options; a list of another
+    FastInputSerializer without a ``validate()`` (``Child(many=True)``, with ``max_length``,
+    ``min_length``, ``allow_empty``); an app's own field type that says how to check it, with a
+    ``fast_checker()`` method (the checker: the validated value, or REFUSED), ``fast_kwargs``
+    (the arguments it enforces) and ``fast_validators`` (the validator types those imply),
+    e.g. the checkpoints' Base64Field. Anything else in the
     declaration (another field type, validators, ``validate_<field>`` methods, ``source``,
     ``Meta.validators``, ...) is an ImproperlyConfigured error when the class is created.
     ``plain_twin()`` is the same declaration on the plain path alone; tests hold the two equal.

@@ -200,6 +200,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # LangGraph checkpoints carry a graph's whole state: their endpoints (/api/v1/threads/...,
 # /api/v1/checkpoints/search/) take bodies up to this size instead.
 CHECKPOINT_MAX_BODY_BYTES = env_int("CHECKPOINT_MAX_BODY_BYTES", 16 * 1024 * 1024)
+# Checkpoint put and get_tuple answered without DRF's machinery when nothing in the request needs
+# it (agents_audit/api/checkpoint_hot_path.py); 0: always through the DRF views.
+CHECKPOINT_HOT_PATH = env_bool("CHECKPOINT_HOT_PATH", True)
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
 # A claim still in_progress after this many seconds belongs to a request that died (its worker
 # killed or crashed) and is taken over by a retry. It must exceed the longest a request can run:

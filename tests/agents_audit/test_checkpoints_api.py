@@ -312,11 +312,22 @@ def test_reads_run_one_statement_whatever_the_values_writes_and_page(
 
 def test_a_put_runs_a_constant_number_of_statements(agent_client, django_assert_num_queries):
     channels = {f"c{i}": b"v" for i in range(20)}
-    # key; claim and lock (one round trip; a new thread: and the thread id's lock, the tasks
-    # read again); blobs and checkpoint (one round trip); the savepoint of the view's atomic
-    # (the service takes none of its own)
-    with django_assert_num_queries(9):
+    # key; the owned-thread put, which finds no thread; the claiming path's savepoint (the
+    # test's transaction is the caller's), claim and lock (one round trip; a new thread: and
+    # the thread id's lock, the tasks read again), blobs and checkpoint (one round trip)
+    with django_assert_num_queries(10):
         put(agent_client, "t-1", 1, channels=channels)
-    # the thread exists: claim and lock, blobs and checkpoint
-    with django_assert_num_queries(7):
+    # the thread is the caller's: key; one statement locks it and writes the blobs and the
+    # checkpoint (the hot path: no transaction of the view's)
+    with django_assert_num_queries(2):
         put(agent_client, "t-1", 2, channels=channels)
+
+
+def test_a_put_through_the_drf_view_runs_its_statements_in_the_views_transaction(
+    agent_client, django_assert_num_queries, settings
+):
+    settings.CHECKPOINT_HOT_PATH = False
+    put(agent_client, "t-1", 1)
+    # key; the view's savepoint around the one statement
+    with django_assert_num_queries(4):
+        put(agent_client, "t-1", 2)

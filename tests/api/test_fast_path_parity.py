@@ -4,6 +4,7 @@ declaration it could not enforce."""
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -17,6 +18,12 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from agents_audit import services
+from agents_audit.api.checkpoint_serializers import (
+    BlobSerializer,
+    CheckpointPutSerializer,
+    WriteSerializer,
+    WritesPutSerializer,
+)
 from agents_audit.api.serializers import AgentExecutionEndSerializer, ToolExecutionInputSerializer
 from agents_audit.models import ToolExecution
 from devskyy.api.serializers import FastInputSerializer, JSONObjectField
@@ -41,9 +48,16 @@ def field_level(serializer_class: type[FastInputSerializer], body: Any) -> Any:
         return None
 
 
+def _tagged_bytes(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"<bytes>": value.hex()}
+    raise TypeError(type(value))
+
+
 def json_text(value: Any) -> bytes:
-    """Equal texts mean equal values of equal JSON types (``1`` is not ``1.0`` nor ``true``)."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    """Equal texts mean equal values of equal JSON types (``1`` is not ``1.0`` nor ``true``);
+    bytes (a decoded base64 field) are tagged with their hex."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=_tagged_bytes)
 
 
 def assert_same_answer(serializer_class: type[FastInputSerializer], body: Any) -> None:
@@ -223,13 +237,18 @@ def test_every_fast_input_serializer_is_covered_here():
     def subclasses(cls: type) -> set[type]:
         found = set()
         for sub in cls.__subclasses__():
-            if not sub.__dict__.get("_plain_twin_of"):
+            # (Classes a test defines inside itself are not the API's.)
+            if not sub.__dict__.get("_plain_twin_of") and "<locals>" not in sub.__qualname__:
                 found |= {sub} | subclasses(sub)
         return found
 
     assert subclasses(FastInputSerializer) == {
         ToolExecutionInputSerializer,
         EveryOptionInputSerializer,
+        BlobSerializer,
+        CheckpointPutSerializer,
+        WriteSerializer,
+        WritesPutSerializer,
     }
 
 
@@ -263,6 +282,127 @@ def test_tool_execution_input_fast_and_plain_paths_agree(body):
 @example(body={"name": "abc", "level": "high", "rank": 1, "big": 2**64 - 1, "note": None})
 def test_every_supported_option_fast_and_plain_paths_agree(body):
     assert_same_answer(EveryOptionInputSerializer, body)
+
+
+# --- a checkpoint put: nested blobs and the checkpoints' own field types ---------------------
+
+base64_texts = st.one_of(
+    st.binary(max_size=12).map(lambda raw: base64.b64encode(raw).decode()),
+    st.sampled_from(["", "=", "eA", "eA=", "eA==", "eA==\n", " eA==", "e A==", "éé==", "eA==eA=="]),
+    st.text(max_size=6),
+)
+versions = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),  # (the request parser refuses numbers beyond)
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=3),
+    sized(254, 256),
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(), max_size=1),
+)
+names = st.one_of(st.text(max_size=4), sized(1023, 1025), st.sampled_from(["", " ", "a\x00"]))
+ids = st.one_of(st.text(min_size=1, max_size=5), sized(254, 256), st.sampled_from(["", " x "]))
+unknown = st.dictionaries(st.sampled_from(["user", "id", "extra"]), json_values, max_size=1)
+
+
+def with_defects(required: dict[str, Any], optional: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """An object of these fields (some optional ones left out), now and then a wrong JSON type
+    for one of them or an unknown field."""
+    base = st.fixed_dictionaries(required, optional=optional)
+    wrong = st.tuples(base, st.sampled_from([*required, *optional]), json_values).map(
+        lambda drawn: {**drawn[0], drawn[1]: drawn[2]}
+    )
+    extra = st.tuples(base, unknown).map(lambda drawn: {**drawn[0], **drawn[1]})
+    return st.one_of(base, base, base, wrong, extra)
+
+
+blob_bodies = with_defects(
+    {"channel": names, "version": versions, "type": names, "data": st.none() | base64_texts}, {}
+)
+checkpoint_dicts = with_defects(
+    {"id": ids | st.integers(), "channel_versions": st.dictionaries(names, versions, max_size=3)},
+    {"v": st.integers(), "ts": st.text(max_size=3), "channel_values": json_values},
+)
+put_bodies = with_defects(
+    {"checkpoint": checkpoint_dicts},
+    {
+        "checkpoint_ns": names,
+        "metadata": st.dictionaries(st.text(max_size=3), json_values, max_size=3),
+        "parent_checkpoint_id": st.none() | ids,
+        "blobs": st.lists(blob_bodies, max_size=3),
+    },
+)
+
+
+@PARITY
+@given(body=blob_bodies)
+@example(body={"channel": "c", "version": True, "type": "json", "data": "eA=="})
+@example(body={"channel": "c", "version": "v" * 256, "type": "json", "data": "eA=="})
+@example(body={"channel": "c", "version": 1.5, "type": "json", "data": ""})
+@example(body={"channel": "c", "version": 1, "type": "json", "data": " eA=="})
+@example(body={"channel": "c", "version": 1, "type": "json", "data": "eA"})
+@example(body={"channel": "c", "version": 1, "type": "json", "data": "é"})
+def test_checkpoint_blob_fast_and_plain_paths_agree(body):
+    assert_same_answer(BlobSerializer, body)
+
+
+@PARITY
+@given(body=put_bodies)
+@example(body={"checkpoint": {"id": "1", "channel_versions": {}}})
+@example(body={"checkpoint": {"id": "1", "channel_versions": {}, "channel_values": {}}})
+@example(body={"checkpoint": {"id": "1", "channel_versions": {"a": True}}})
+@example(body={"checkpoint": {"id": "1", "channel_versions": {}}, "blobs": "[]"})
+@example(body={"checkpoint": {"id": "1", "channel_versions": {}}, "blobs": [[]]})
+@example(body={"checkpoint": {"id": "1", "channel_versions": {}}, "blobs": [{"channel": "a"}]})
+def test_checkpoint_put_fast_and_plain_paths_agree(body):
+    assert_same_answer(CheckpointPutSerializer, body)
+
+
+indexes = st.one_of(
+    st.integers(-3, 3),
+    st.sampled_from([2**31 - 1, 2**31, -(2**31), -(2**31) - 1]),
+    st.sampled_from(["1", 1.0, True]),
+)
+write_bodies = with_defects(
+    {"idx": indexes, "channel": names, "type": names, "data": base64_texts}, {}
+)
+writes_bodies = with_defects(
+    {
+        "checkpoint_id": ids,
+        "task_id": ids | st.just(""),
+        "writes": st.lists(write_bodies, max_size=3),
+    },
+    {"checkpoint_ns": names, "task_path": names},
+)
+
+
+@PARITY
+@given(body=write_bodies)
+@example(body={"idx": 0, "channel": "c", "type": "json", "data": None})
+@example(body={"idx": 2**31, "channel": "c", "type": "json", "data": "eA=="})
+def test_checkpoint_write_fast_and_plain_paths_agree(body):
+    assert_same_answer(WriteSerializer, body)
+
+
+@PARITY
+@given(body=writes_bodies)
+@example(body={"checkpoint_id": "c", "task_id": "", "writes": []})
+@example(
+    body={
+        "checkpoint_id": "c",
+        "task_id": "t",
+        "writes": [{"idx": 0, "channel": "a", "type": "j", "data": ""}] * 2,
+    }
+)
+def test_checkpoint_writes_fast_and_plain_paths_agree(body):
+    assert_same_answer(WritesPutSerializer, body)
+
+
+def test_a_put_with_more_blobs_than_allowed_is_refused_on_both_paths():
+    blob = {"channel": "c", "version": 1, "type": "json", "data": "eA=="}
+    body = {"checkpoint": {"id": "1", "channel_versions": {}}, "blobs": [blob] * 10_001}
+    assert_same_answer(CheckpointPutSerializer, body)
+    assert not CheckpointPutSerializer(data=body).is_valid()
 
 
 @pytest.mark.parametrize(
@@ -359,6 +499,25 @@ def test_a_nested_serializer_is_refused_at_class_creation():
 
     with pytest.raises(ImproperlyConfigured, match="unsupported field type Inner"):
         type("Refused", (FastInputSerializer,), {"inner": Inner()})
+
+
+def test_a_list_of_a_serializer_that_is_not_fast_is_refused_at_class_creation():
+    class Inner(serializers.Serializer):
+        a = serializers.CharField()
+
+    with pytest.raises(ImproperlyConfigured, match="a nested serializer that is not fast"):
+        type("Refused", (FastInputSerializer,), {"inner": Inner(many=True)})
+
+
+def test_a_list_of_a_fast_serializer_with_validate_is_refused_at_class_creation():
+    class Inner(FastInputSerializer):
+        a = serializers.CharField()
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            return attrs
+
+    with pytest.raises(ImproperlyConfigured, match="a nested serializer with validate"):
+        type("Refused", (FastInputSerializer,), {"inner": Inner(many=True)})
 
 
 def test_validators_given_to_an_instance_are_run_on_the_plain_path():
