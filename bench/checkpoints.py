@@ -3,6 +3,7 @@ langgraph-checkpoint-postgres writing to the same PostgreSQL directly.
 
     .venv/bin/python bench/checkpoints.py [--seconds 10] [--threads 4] [--warmup 2]
                                           [--gunicorn-workers 2] [--gunicorn-threads 8]
+                                          [--server gunicorn|granian]
 
 In one run, on one PostgreSQL server (the embedded one in .devskyy, or DATABASE_URL's), with
 ``--threads`` threads of this process, each on its own LangGraph thread (``thread_id``), calling
@@ -23,6 +24,9 @@ one saver shared by all of them (a saver is meant to be shared), each call timed
    that accepted it, so with one thread per worker a worker serves its connections in turn and
    a third worker can sit idle: 3 x 1 measured 251 get_tuple/s, 2 x 8 325/s on the same
    machine);
+   ``--server granian`` serves the same app with granian instead (WSGI, as many workers of as
+   many blocking threads), for comparison: its request loop costs less CPU than gunicorn's
+   threaded worker, which on two cores is most of the API's server-side CPU per call;
 3. in process: ``agents_audit.checkpoint_saver.DatabaseCheckpointSaver`` as the same agent, in
    this process (Django's ORM, a connection per thread), on devskyy's database: the storage
    without the HTTP hop, as code inside devskyy (commands, workers) uses it.
@@ -94,7 +98,7 @@ from langgraph.checkpoint.postgres import PostgresSaver  # noqa: E402
 from psycopg import sql  # noqa: E402
 from psycopg.rows import dict_row  # noqa: E402
 from psycopg_pool import ConnectionPool  # noqa: E402
-from servers import database_url, start_gunicorn  # noqa: E402
+from servers import database_url, start_granian, start_gunicorn  # noqa: E402
 
 from agents_audit.checkpoint_saver import DatabaseCheckpointSaver  # noqa: E402
 from commerce.models import User  # noqa: E402
@@ -489,8 +493,9 @@ def analyze(pool: ConnectionPool[Any] | None) -> None:
 
 
 @contextmanager
-def gunicorn(workers: int, threads: int) -> Iterator[tuple[str, int]]:
-    process, url = start_gunicorn(workers, threads=threads)
+def api_server(name: str, workers: int, threads: int) -> Iterator[tuple[str, int]]:
+    start = start_granian if name == "granian" else start_gunicorn
+    process, url = start(workers, threads=threads)
     try:
         yield url, process.pid
     finally:
@@ -606,8 +611,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="recorded, per leg")
     parser.add_argument("--warmup", type=float, default=2.0, help="unrecorded, before each leg")
     parser.add_argument("--threads", type=int, default=4, help="concurrent callers")
-    parser.add_argument("--gunicorn-workers", type=int, default=2)
-    parser.add_argument("--gunicorn-threads", type=int, default=8)
+    parser.add_argument("--gunicorn-workers", type=int, default=2, help="(also granian's)")
+    parser.add_argument("--gunicorn-threads", type=int, default=8, help="(also granian's)")
+    parser.add_argument(
+        "--server",
+        choices=("gunicorn", "granian"),
+        default="gunicorn",
+        help="what serves the API: gunicorn as in production, or granian for comparison",
+    )
     parser.add_argument("--output", type=Path, help="the JSON file (default .devskyy/bench/...)")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.warmup < 0 or args.threads < 1:
@@ -617,7 +628,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     agent, key = agent_key()
     print(
         f"checkpoint bench: {args.threads} threads x {args.seconds:g} s per leg "
-        f"({args.warmup:g} s warm-up), gunicorn {args.gunicorn_workers} workers x "
+        f"({args.warmup:g} s warm-up), {args.server} {args.gunicorn_workers} workers x "
         f"{args.gunicorn_threads} threads, {os.cpu_count()} CPUs",
         flush=True,
     )
@@ -627,11 +638,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "warmup": args.warmup,
         "gunicorn_workers": args.gunicorn_workers,
         "gunicorn_threads": args.gunicorn_threads,
+        "server": args.server,
         "cpus": os.cpu_count(),
         "load_average_before": os.getloadavg(),
     }
     api_database = connection.settings_dict["NAME"]
-    with gunicorn(args.gunicorn_workers, args.gunicorn_threads) as (url, gunicorn_pid):
+    with api_server(args.server, args.gunicorn_workers, args.gunicorn_threads) as (
+        url,
+        gunicorn_pid,
+    ):
         pool = direct_pool(args.threads)
         saver = DevskyyCheckpointSaver(base_url=url, api_key=key)
         try:

@@ -1,4 +1,4 @@
-"""What the benchmarks that call devskyy's API share: the database's URL and a gunicorn to call.
+"""What the benchmarks that call devskyy's API share: the database's URL and a server to call.
 
 Import it after ``django.setup()`` (the URL is read from Django's database settings). The scripts
 in bench/ import it as ``servers``: run as ``python bench/<script>.py``, their folder comes first
@@ -39,6 +39,61 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _server_env(port: int) -> dict[str, str]:
+    """Production settings on Django's database, no throttling."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "devskyy.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_hex(32),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "API_THROTTLE_RATE": "",
+        "DJANGO_LOG_LEVEL": "WARNING",
+    }
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], url: str, name: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit(f"bench: {name} did not start")
+
+
+def start_granian(workers: int, *, threads: int) -> tuple[subprocess.Popen[bytes], str]:
+    """The same app as ``start_gunicorn`` under granian (WSGI, ``workers`` processes of
+    ``threads`` blocking threads), for comparison: production serves with gunicorn."""
+    port = _free_port()
+    process = subprocess.Popen(  # noqa: S603 (our venv's granian, fixed arguments)
+        [
+            str(Path(sys.executable).parent / "granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
+            "--log-level",
+            "warning",
+            "devskyy.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=_server_env(port),
+    )
+    url = f"http://127.0.0.1:{port}"
+    _wait_until_up(process, url, "granian")
+    return process, url
+
+
 def start_gunicorn(
     workers: int, *, threads: int | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
@@ -49,14 +104,7 @@ def start_gunicorn(
     terminates it."""
     port = _free_port()
     env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "DJANGO_SETTINGS_MODULE": "devskyy.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_hex(32),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "API_THROTTLE_RATE": "",
-        "DJANGO_LOG_LEVEL": "WARNING",
+        **_server_env(port),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": str(workers),
         "GUNICORN_LOG_LEVEL": "warning",
@@ -74,12 +122,5 @@ def start_gunicorn(
         env=env,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit("bench: gunicorn did not start")
+    _wait_until_up(process, url, "gunicorn")
+    return process, url
