@@ -248,12 +248,16 @@ RETURNING (xmax = 0)
 # its own transaction in autocommit): lock the thread's row FOR SHARE if ``owner_id`` owns it,
 # then insert the blobs and upsert the checkpoint, both only if it was found. No row back: the
 # thread is missing or another's, and ``checkpoint_put`` takes the claiming path instead.
-PUT_OWNED_SQL = """
+# The thread's row, locked FOR SHARE, if (thread_id, owner_id) names a thread that owner owns.
+OWNED_THREAD_CTE = """
 WITH owned AS (
     SELECT thread_id FROM checkpoint_threads
     WHERE thread_id = %s::varchar AND owner_id = %s::uuid
     FOR SHARE
-), blobs AS (
+)"""
+PUT_OWNED_SQL = (
+    OWNED_THREAD_CTE  # noqa: S608 (constant text, no input)
+    + """, blobs AS (
     INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
     SELECT owned.thread_id, %s::varchar, b.channel, b.version::jsonb #>> '{}', b.type, b.blob
     FROM owned,
@@ -269,6 +273,7 @@ WITH owned AS (
 )
 SELECT created FROM saved
 """
+)
 
 
 def checkpoint_put(
@@ -378,12 +383,9 @@ def writes_errors(writes: Sequence[WriteInput]) -> dict[str, dict[str, list[Fiel
 
 # put_writes to a thread the caller owns in one statement, as PUT_OWNED_SQL does for put: the
 # writes are inserted only if the thread's row was found and locked; the count says whether.
-WRITES_OWNED_SQL = """
-WITH owned AS (
-    SELECT thread_id FROM checkpoint_threads
-    WHERE thread_id = %s::varchar AND owner_id = %s::uuid
-    FOR SHARE
-), written AS (
+WRITES_OWNED_SQL = (
+    OWNED_THREAD_CTE  # noqa: S608 (constant text, no input)
+    + """, written AS (
     INSERT INTO checkpoint_writes
         (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob)
     SELECT owned.thread_id, %s, %s, %s, %s, w.idx, w.channel, w.type, w.blob
@@ -394,6 +396,7 @@ WITH owned AS (
 )
 SELECT count(*) FROM owned
 """
+)
 INSERT_WRITES_OWNED_SQL = WRITES_OWNED_SQL.format(on_conflict=ON_CONFLICT_KEEP)
 UPSERT_WRITES_OWNED_SQL = WRITES_OWNED_SQL.format(on_conflict=ON_CONFLICT_REPLACE)
 
