@@ -3,12 +3,13 @@
 # ../shared/bench), on one embedded PostgreSQL 18, in one run, bounded in time (~6 minutes).
 #
 # The harness is copied to .devskyy/bench/harness (its folder in shared/ is read-only) and set
-# up there once (its own .venv, and wrk from Debian's packages). devskyy runs under gunicorn with
-# production settings; both targets get PREFILL_ROWS (default 1,000,000) tool executions.
+# up there once (its own .venv, and wrk from Debian's packages). devskyy runs as in production
+# (python -m devskyy.serve: granian) with production settings; both targets get PREFILL_ROWS
+# (default 1,000,000) tool executions.
 # Results: .devskyy/bench/harness/results/<stamp>/ and the tables on stdout.
 #
-# Knobs: PREFILL_ROWS, GUNICORN_WORKERS (3), GUNICORN_THREADS (1), BENCH_HARNESS (path of the
-# harness), and the harness's own (DURATION, REPS, SCENARIOS, ...: see its run_peer.sh);
+# Knobs: PREFILL_ROWS, WEB_WORKERS and WEB_THREADS (devskyy.serve's defaults), BENCH_HARNESS
+# (path of the harness), and the harness's own (DURATION, REPS, SCENARIOS, ...: see its run_peer.sh);
 # QUEUE_BENCH_ARGS, KNOWLEDGE_BENCH_ARGS and CHECKPOINT_BENCH_ARGS for the three benchmarks that
 # follow it.
 #
@@ -36,7 +37,6 @@ fi
 
 export PREFILL_ROWS="${PREFILL_ROWS:-1000000}"
 export DEVSKYY_ROOT="$ROOT"
-export GUNICORN_WORKERS="${GUNICORN_WORKERS:-3}" GUNICORN_THREADS="${GUNICORN_THREADS:-1}"
 export TARGET2_NAME=devskyy
 export TARGET2_CMD="bash '$ROOT/bench/target.sh'"
 export TARGET2_READY_TIMEOUT="${TARGET2_READY_TIMEOUT:-600}"

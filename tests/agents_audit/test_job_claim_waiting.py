@@ -1,8 +1,8 @@
-"""Waiting claims over HTTP, under the server devskyy ships (gunicorn with gunicorn.conf.py).
+"""Waiting claims over HTTP, under the server devskyy ships (``python -m devskyy.serve``).
 
 A claim with ``wait_seconds`` holds one thread of its server process until a job comes; the
 serving model (threaded workers, a cap on waiting claims per process) must leave the other
-threads to the agents' other calls. These tests start a real gunicorn on the test database with
+threads to the agents' other calls. These tests start the real server on the test database with
 ONE worker process (the harshest case: every waiting claim in one process) and prove it: twenty
 claims wait, a tool execution is still recorded while all twenty wait, and the twenty are then
 woken by the jobs they wait for, each taking a different one.
@@ -10,12 +10,14 @@ woken by the jobs they wait for, each taking a different one.
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,20 +42,16 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """gunicorn with the shipped configuration, one worker, on the test database."""
+@contextmanager
+def serving(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """devskyy.serve with its default configuration, one worker, on the test database: its URL
+    and its process, stopped (SIGTERM) on the way out if it still runs."""
     port = _free_port()
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(  # noqa: S603 (our interpreter's gunicorn, fixed arguments)
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "devskyy.wsgi:application",
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-        ],
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devskyy.serve"],
         cwd=ROOT,
-        env=child_env(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1"),
+        env=child_env(WEB_BIND=f"127.0.0.1:{port}", WEB_WORKERS="1"),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -66,14 +64,20 @@ def server(tmp_path: Path) -> Iterator[str]:
                     break
             except httpx.TransportError:
                 pass
-            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
-            assert time.monotonic() < deadline, "gunicorn did not start"
+            assert process.poll() is None, (tmp_path / "server.log").read_text()
+            assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.1)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         process.wait(timeout=60)
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    with serving(tmp_path) as (url, _):
+        yield url
 
 
 def _key(user: Any) -> dict[str, str]:
@@ -84,6 +88,16 @@ def _key(user: Any) -> dict[str, str]:
 def _approved_task(agent: Any) -> Task:
     task = task_create(request_text="Run the nightly jobs", created_by=agent)
     return task_approve(task=task, by=OperatorFactory.create())
+
+
+def _wait_until_waiting(server: str, operator_headers: dict[str, str], count: int) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        stats = httpx.get(f"{server}/api/v1/jobs/stats/", headers=operator_headers, timeout=10)
+        if stats.json()["waiting_claims"] == count:
+            return
+        assert time.monotonic() < deadline, stats.json()
+        time.sleep(0.05)
 
 
 def test_twenty_waiting_claims_do_not_delay_a_tool_execution(server: str):
@@ -102,13 +116,7 @@ def test_twenty_waiting_claims_do_not_delay_a_tool_execution(server: str):
     with ThreadPoolExecutor(WAITING) as pool:
         claims = [pool.submit(claim, n) for n in range(WAITING)]
         # Until the server says all twenty wait (they have found nothing and hold a thread).
-        deadline = time.monotonic() + 30
-        while True:
-            stats = httpx.get(f"{server}/api/v1/jobs/stats/", headers=operator_headers, timeout=10)
-            if stats.json()["waiting_claims"] == WAITING:
-                break
-            assert time.monotonic() < deadline, stats.json()
-            time.sleep(0.05)
+        _wait_until_waiting(server, operator_headers, WAITING)
 
         recorded = httpx.post(
             f"{server}/api/v1/tool-executions/",
@@ -157,18 +165,32 @@ def test_a_claim_over_the_per_process_limit_answers_at_once(server: str):
 
     with ThreadPoolExecutor(limit) as pool:
         waiting = [pool.submit(claim, 3) for _ in range(limit)]
-        deadline = time.monotonic() + 30
-        while (
-            httpx.get(f"{server}/api/v1/jobs/stats/", headers=operator_headers, timeout=10).json()[
-                "waiting_claims"
-            ]
-            < limit
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        _wait_until_waiting(server, operator_headers, limit)
 
         one_more = claim(30)
 
         assert one_more.status_code == 204
         assert not all(claim.done() for claim in waiting)
         assert [claim.result(timeout=60).status_code for claim in waiting] == [204] * limit
+
+
+def test_a_shutdown_lets_a_waiting_claim_answer_before_the_server_exits(tmp_path: Path):
+    """SIGTERM (a deploy, a scale-down) stops the server gracefully: the claim that is waiting
+    gets its answer, then the process exits cleanly."""
+    agent_headers = _key(AgentUserFactory.create())
+    operator_headers = _key(OperatorFactory.create())
+
+    with serving(tmp_path) as (url, process), ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(
+            httpx.post,
+            f"{url}/api/v1/jobs/claim/",
+            json={"worker_id": "w", "job_types": ["never"], "wait_seconds": 3},
+            headers=agent_headers,
+            timeout=60,
+        )
+        _wait_until_waiting(url, operator_headers, 1)
+
+        process.send_signal(signal.SIGTERM)
+
+        assert waiting.result(timeout=60).status_code == 204
+        assert process.wait(timeout=60) == 0
