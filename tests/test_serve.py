@@ -1,20 +1,26 @@
-"""``python -m devskyy.serve``: the production server's configuration from WEB_* variables.
+"""``python -m devskyy.serve``: the production server's configuration from WEB_* variables, and
+how it keeps serving when its workers are replaced (SIGHUP) or die.
 
-The server itself (granian serving devskyy, a graceful shutdown with a claim waiting, twenty
-waiting claims in one process) is exercised in tests/agents_audit/test_job_claim_waiting.py.
+A graceful shutdown with a claim waiting, and twenty waiting claims in one process, are in
+tests/agents_audit/test_job_claim_waiting.py.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 from granian.constants import HTTPModes, Interfaces
 
 from agents_audit.api.job_serializers import MAX_WAIT_SECONDS
+from commerce.services import api_key_create
 from devskyy.serve import (
     KILL_TIMEOUT_SECONDS,
     ConfigurationError,
@@ -22,7 +28,8 @@ from devskyy.serve import (
     granian_options,
     prepare_environment,
 )
-from tests.processes import ROOT
+from tests.commerce.factories import AgentUserFactory
+from tests.processes import ROOT, serving
 
 
 def test_the_defaults_serve_loopback_with_a_process_per_core_and_32_threads():
@@ -149,3 +156,71 @@ def test_the_command_refuses_a_bad_setting_with_one_line_and_a_nonzero_exit():
     assert run.returncode == 1
     assert run.stderr == "devskyy.serve: WEB_WORKERS must be a whole number, not 'lots'\n"
     assert run.stdout == ""
+
+
+# --- the running server ------------------------------------------------------------------------
+
+
+def _workers(server: subprocess.Popen[bytes]) -> set[int]:
+    """The server's worker processes (its children)."""
+    children: set[int] = set()
+    for task in Path(f"/proc/{server.pid}/task").iterdir():
+        children.update(int(pid) for pid in (task / "children").read_text().split())
+    return children
+
+
+def _replaced(url: str, server: subprocess.Popen[bytes], old: set[int]) -> set[int]:
+    """Wait until none of the ``old`` workers is left and the server answers again (a new
+    worker serves); return the workers then."""
+    deadline = time.monotonic() + 60
+    while True:
+        workers = _workers(server)
+        if workers and not workers & old:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=10).status_code == 200:
+                    return workers
+            except httpx.TransportError:
+                pass  # the new worker is still starting
+        assert server.poll() is None
+        assert time.monotonic() < deadline, (old, workers)
+        time.sleep(0.1)
+
+
+def _claim_waiting(url: str, headers: dict[str, str], seconds: int) -> httpx.Response:
+    """A job claim that waits ``seconds`` for a job type nobody enqueues (then answers 204)."""
+    return httpx.post(
+        f"{url}/api/v1/jobs/claim/",
+        json={"worker_id": "w", "job_types": ["never"], "wait_seconds": seconds},
+        headers=headers,
+        timeout=60,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_sighup_replaces_the_workers_and_the_server_keeps_serving(tmp_path: Path):
+    _, key = api_key_create(user=AgentUserFactory.create(), name="reload test")
+    headers = {"Authorization": f"Api-Key {key}"}
+    with serving(tmp_path) as (url, server):
+        before = _workers(server)
+        assert len(before) == 1
+
+        with ThreadPoolExecutor(1) as pool:
+            # A request in flight while the worker is replaced still gets its answer.
+            slow = pool.submit(_claim_waiting, url, headers, 2)
+            time.sleep(0.5)
+            server.send_signal(signal.SIGHUP)
+
+            assert len(_replaced(url, server, before)) == 1
+            assert slow.result(timeout=60).status_code == 204
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_a_worker_that_dies_is_replaced(tmp_path: Path):
+    with serving(tmp_path) as (url, server):
+        before = _workers(server)
+
+        os.kill(next(iter(before)), signal.SIGKILL)
+
+        assert len(_replaced(url, server, before)) == 1

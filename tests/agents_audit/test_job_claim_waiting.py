@@ -11,13 +11,9 @@ woken by the jobs they wait for, each taking a different one.
 from __future__ import annotations
 
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,50 +24,11 @@ from agents_audit.models import Task
 from agents_audit.services.tasks import task_approve, task_create
 from commerce.services import api_key_create
 from tests.commerce.factories import AgentUserFactory, OperatorFactory
-from tests.processes import ROOT, child_env
+from tests.processes import serving
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 WAITING = 20
-STARTUP_SECONDS = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def serving(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """devskyy.serve with its default configuration, one worker, on the test database: its URL
-    and its process, stopped (SIGTERM) on the way out if it still runs."""
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devskyy.serve"],
-        cwd=ROOT,
-        env=child_env(WEB_BIND=f"127.0.0.1:{port}", WEB_WORKERS="1"),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, (tmp_path / "server.log").read_text()
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
-        yield url, process
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-        log.close()
 
 
 @pytest.fixture
