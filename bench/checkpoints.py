@@ -16,10 +16,10 @@ one saver shared by all of them (a saver is meant to be shared), each call timed
    same again with one saver per thread over the same pool (no lock shared): what direct
    access can do unserialized;
 2. the API: ``devskyy_langgraph.DevskyyCheckpointSaver`` (sync, this tree's clients/langgraph)
-   with an agent's API key, against devskyy served as in production (``python -m
-   devskyy.serve``: granian, WSGI) with production settings on database
-   ``devskyy_bench_checkpoints`` (``--server-workers`` processes of ``--server-threads``
-   blocking threads, default 2 x 8). The client keeps its connections alive and each stays
+   with an agent's API key, against devskyy's production server (``python -m devskyy.serve``:
+   granian, WSGI) with production settings on database ``devskyy_bench_checkpoints``
+   (``--server-workers`` processes of ``--server-threads`` blocking threads, default 2 x 8:
+   production's default on two cores). The client keeps its connections alive and each stays
    with the worker that accepted it;
 3. in process: ``agents_audit.checkpoint_saver.DatabaseCheckpointSaver`` as the same agent, in
    this process (Django's ORM, a connection per thread), on devskyy's database: the storage
