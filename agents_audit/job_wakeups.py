@@ -4,9 +4,9 @@ its types becomes runnable, woken by PostgreSQL ``LISTEN/NOTIFY`` instead of pol
 A trigger on ``jobs`` (migration 0012) sends ``NOTIFY devskyy_jobs, '<job_type>'`` when a job
 becomes runnable; PostgreSQL delivers it when that transaction commits. Each server process has
 one listener: a daemon thread with its own database connection (autocommit, outside Django's
-connection handling), started by the first waiting claim of the process (so after gunicorn
-forks). It sets the ``threading.Event`` of every waiting claim whose job types include the
-notified one; the claim then tries again.
+connection handling), started by the first waiting claim of the process (so in a server's
+worker process, never in its parent). It sets the ``threading.Event`` of every waiting claim
+whose job types include the notified one; the claim then tries again.
 
 A waiting claim is registered *before* its first attempt, so a job committed between an empty
 attempt and the wait still wakes it (no lost wake-up). It also wakes at the ``run_after`` of the
@@ -14,8 +14,8 @@ earliest scheduled job of its types (those are not notified when they fall due),
 listener is down (database restarting), every ``JOB_CLAIM_POLL_SECONDS`` at most.
 
 The serving model: a waiting claim holds one thread of its server process and that thread's idle
-database connection, nothing else. Under gunicorn's threaded workers (``gunicorn.conf.py``:
-``gthread``, 32 threads per process) that leaves the other threads to every other request; a
+database connection, nothing else. Under the production server (``devskyy/serve.py``: granian,
+32 blocking threads per process) that leaves the other threads to every other request; a
 process never lets more than ``JOB_CLAIM_MAX_WAITERS`` claims wait at once, so waiting claims
 cannot take all its threads (a claim over the limit answers at once, as if ``wait_seconds``
 were 0).

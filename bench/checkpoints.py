@@ -2,8 +2,7 @@
 langgraph-checkpoint-postgres writing to the same PostgreSQL directly.
 
     .venv/bin/python bench/checkpoints.py [--seconds 10] [--threads 4] [--warmup 2]
-                                          [--gunicorn-workers 2] [--gunicorn-threads 8]
-                                          [--server gunicorn|granian]
+                                          [--server-workers 2] [--server-threads 8]
 
 In one run, on one PostgreSQL server (the embedded one in .devskyy, or DATABASE_URL's), with
 ``--threads`` threads of this process, each on its own LangGraph thread (``thread_id``), calling
@@ -17,16 +16,11 @@ one saver shared by all of them (a saver is meant to be shared), each call timed
    same again with one saver per thread over the same pool (no lock shared): what direct
    access can do unserialized;
 2. the API: ``devskyy_langgraph.DevskyyCheckpointSaver`` (sync, this tree's clients/langgraph)
-   with an agent's API key, against gunicorn with gunicorn.conf.py and production settings on
-   database ``devskyy_bench_checkpoints`` (``--gunicorn-workers`` processes of
-   ``--gunicorn-threads`` threads, default 2 x 8: gunicorn.conf.py's gthread workers, as
-   production serves. The client keeps its connections alive and each stays with the worker
-   that accepted it, so with one thread per worker a worker serves its connections in turn and
-   a third worker can sit idle: 3 x 1 measured 251 get_tuple/s, 2 x 8 325/s on the same
-   machine);
-   ``--server granian`` serves the same app with granian instead (WSGI, as many workers of as
-   many blocking threads), for comparison: its request loop costs less CPU than gunicorn's
-   threaded worker, which on two cores is most of the API's server-side CPU per call;
+   with an agent's API key, against devskyy's production server (``python -m devskyy.serve``:
+   granian, WSGI) with production settings on database ``devskyy_bench_checkpoints``
+   (``--server-workers`` processes of ``--server-threads`` blocking threads, default 2 x 8:
+   production's default on two cores). The client keeps its connections alive and each stays
+   with the worker that accepted it;
 3. in process: ``agents_audit.checkpoint_saver.DatabaseCheckpointSaver`` as the same agent, in
    this process (Django's ORM, a connection per thread), on devskyy's database: the storage
    without the HTTP hop, as code inside devskyy (commands, workers) uses it.
@@ -47,7 +41,7 @@ For each, after ``--warmup`` seconds of the same calls unrecorded, ``--seconds``
   values of its last put, 3 writes (a saver that mixed up threads' answers would fail here).
 
 Reported per leg: calls per second (all threads), p50/p99 latency of one call, and the CPU
-time per call of this process (the client), of the gunicorn workers and of the PostgreSQL
+time per call of this process (the client), of the server's workers and of the PostgreSQL
 client backends serving the leg (read from /proc; the backends only on the embedded server),
 which on a small machine says where the time goes. The verdict: the API within 3x of direct access
 (the shared saver) for put and for get_tuple; exit status 1 otherwise, 2 when a saver answered
@@ -98,7 +92,7 @@ from langgraph.checkpoint.postgres import PostgresSaver  # noqa: E402
 from psycopg import sql  # noqa: E402
 from psycopg.rows import dict_row  # noqa: E402
 from psycopg_pool import ConnectionPool  # noqa: E402
-from servers import database_url, start_granian, start_gunicorn  # noqa: E402
+from servers import database_url, start_server  # noqa: E402
 
 from agents_audit.checkpoint_saver import DatabaseCheckpointSaver  # noqa: E402
 from commerce.models import User  # noqa: E402
@@ -331,15 +325,15 @@ def backend_pids(databases: Sequence[str]) -> list[int]:
 
 @dataclass
 class CpuMeter:
-    """CPU seconds of this process, of the gunicorn workers and of the database backends,
+    """CPU seconds of this process, of the server's workers and of the database backends,
     between ``start()`` and ``stop()``."""
 
     databases: Sequence[str]
-    gunicorn_pid: int | None = None
+    server_pid: int | None = None
     _start: dict[str, Any] = field(default_factory=dict)
 
     def _sample(self) -> dict[str, Any]:
-        workers = _children(self.gunicorn_pid) if self.gunicorn_pid else []
+        workers = _children(self.server_pid) if self.server_pid else []
         return {
             "client": time.process_time(),
             "server": {pid: _cpu_seconds(pid) for pid in workers},
@@ -493,9 +487,8 @@ def analyze(pool: ConnectionPool[Any] | None) -> None:
 
 
 @contextmanager
-def api_server(name: str, workers: int, threads: int) -> Iterator[tuple[str, int]]:
-    start = start_granian if name == "granian" else start_gunicorn
-    process, url = start(workers, threads=threads)
+def api_server(workers: int, threads: int) -> Iterator[tuple[str, int]]:
+    process, url = start_server(workers, threads=threads)
     try:
         yield url, process.pid
     finally:
@@ -611,14 +604,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="recorded, per leg")
     parser.add_argument("--warmup", type=float, default=2.0, help="unrecorded, before each leg")
     parser.add_argument("--threads", type=int, default=4, help="concurrent callers")
-    parser.add_argument("--gunicorn-workers", type=int, default=2, help="(also granian's)")
-    parser.add_argument("--gunicorn-threads", type=int, default=8, help="(also granian's)")
-    parser.add_argument(
-        "--server",
-        choices=("gunicorn", "granian"),
-        default="gunicorn",
-        help="what serves the API: gunicorn as in production, or granian for comparison",
-    )
+    parser.add_argument("--server-workers", type=int, default=2, help="the API's processes")
+    parser.add_argument("--server-threads", type=int, default=8, help="threads per process")
     parser.add_argument("--output", type=Path, help="the JSON file (default .devskyy/bench/...)")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.warmup < 0 or args.threads < 1:
@@ -628,25 +615,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     agent, key = agent_key()
     print(
         f"checkpoint bench: {args.threads} threads x {args.seconds:g} s per leg "
-        f"({args.warmup:g} s warm-up), {args.server} {args.gunicorn_workers} workers x "
-        f"{args.gunicorn_threads} threads, {os.cpu_count()} CPUs",
+        f"({args.warmup:g} s warm-up), server {args.server_workers} workers x "
+        f"{args.server_threads} threads, {os.cpu_count()} CPUs",
         flush=True,
     )
     results: dict[str, Any] = {
         "threads": args.threads,
         "seconds": args.seconds,
         "warmup": args.warmup,
-        "gunicorn_workers": args.gunicorn_workers,
-        "gunicorn_threads": args.gunicorn_threads,
-        "server": args.server,
+        "server": "granian",
+        "server_workers": args.server_workers,
+        "server_threads": args.server_threads,
         "cpus": os.cpu_count(),
         "load_average_before": os.getloadavg(),
     }
     api_database = connection.settings_dict["NAME"]
-    with api_server(args.server, args.gunicorn_workers, args.gunicorn_threads) as (
-        url,
-        gunicorn_pid,
-    ):
+    with api_server(args.server_workers, args.server_threads) as (url, server_pid):
         pool = direct_pool(args.threads)
         saver = DevskyyCheckpointSaver(base_url=url, api_key=key)
         try:
@@ -656,7 +640,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             targets = [
                 Target.of("direct", [shared] * args.threads, direct_meter, pool),
                 Target.of("direct_saver_per_thread", own, direct_meter, pool),
-                Target.of("api", [saver] * args.threads, CpuMeter([api_database], gunicorn_pid)),
+                Target.of("api", [saver] * args.threads, CpuMeter([api_database], server_pid)),
                 Target.of(
                     "in_process",
                     [DatabaseCheckpointSaver(agent)] * args.threads,

@@ -13,8 +13,9 @@ and complete it, over and over, for ``--seconds``:
    prepared, which is how Django sends every statement (its default, kept for poolers); no
    events, no pause check, no lease recovery;
 2. the services: ``job_claim`` + ``job_complete`` (lease recovery, validation, events);
-3. the API: ``POST /api/v1/jobs/claim/`` + ``.../complete/`` against gunicorn with
-   gunicorn.conf.py and production settings (httpx clients with keep-alive);
+3. the API: ``POST /api/v1/jobs/claim/`` + ``.../complete/`` against devskyy served as in
+   production (``python -m devskyy.serve``) with production settings (httpx clients with
+   keep-alive);
 4. the services again with ``--finished`` finished jobs in the table (claims read only the
    partial index over runnable jobs, so the depth of the history must not matter);
 5. latency from an enqueue's commit to a waiting worker's claim (``wait_seconds``, woken by
@@ -55,7 +56,7 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
-from servers import start_gunicorn  # noqa: E402
+from servers import start_server  # noqa: E402
 
 from agents_audit.models import Task  # noqa: E402
 from agents_audit.services import jobs as queue  # noqa: E402
@@ -267,7 +268,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--finished", type=int, default=1_000_000)
     parser.add_argument("--latency-samples", type=int, default=200)
-    parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--server-workers", type=int, default=2)
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -288,9 +289,9 @@ def main() -> int:
     phase("raw SQL (claim + complete)", _raw_worker)
     phase("raw SQL, bound like Django", _raw_client_bound_worker)
     phase("services", _service_worker)
-    server, url = start_gunicorn(args.gunicorn_workers)
+    server, url = start_server(args.server_workers)
     try:
-        phase("API (gunicorn, keep-alive)", _api_worker, url, key)
+        phase("API (keep-alive)", _api_worker, url, key)
         fill(task, args.finished, status="succeeded")
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE jobs")

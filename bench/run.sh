@@ -3,12 +3,14 @@
 # ../shared/bench), on one embedded PostgreSQL 18, in one run, bounded in time (~6 minutes).
 #
 # The harness is copied to .devskyy/bench/harness (its folder in shared/ is read-only) and set
-# up there once (its own .venv, and wrk from Debian's packages). devskyy runs under gunicorn with
-# production settings; both targets get PREFILL_ROWS (default 1,000,000) tool executions.
+# up there once (its own .venv, and wrk from Debian's packages). devskyy runs under its
+# production server (python -m devskyy.serve: granian) with production settings, 3 processes of
+# one thread each (wrk's 16 busy connections: no Python threads contending for one process's
+# GIL); both targets get PREFILL_ROWS (default 1,000,000) tool executions.
 # Results: .devskyy/bench/harness/results/<stamp>/ and the tables on stdout.
 #
-# Knobs: PREFILL_ROWS, GUNICORN_WORKERS (3), GUNICORN_THREADS (1), BENCH_HARNESS (path of the
-# harness), and the harness's own (DURATION, REPS, SCENARIOS, ...: see its run_peer.sh);
+# Knobs: PREFILL_ROWS, WEB_WORKERS (3) and WEB_THREADS (1) for this run, BENCH_HARNESS (path of
+# the harness), and the harness's own (DURATION, REPS, SCENARIOS, ...: see its run_peer.sh);
 # QUEUE_BENCH_ARGS, KNOWLEDGE_BENCH_ARGS and CHECKPOINT_BENCH_ARGS for the three benchmarks that
 # follow it.
 #
@@ -36,11 +38,10 @@ fi
 
 export PREFILL_ROWS="${PREFILL_ROWS:-1000000}"
 export DEVSKYY_ROOT="$ROOT"
-export GUNICORN_WORKERS="${GUNICORN_WORKERS:-3}" GUNICORN_THREADS="${GUNICORN_THREADS:-1}"
 export TARGET2_NAME=devskyy
 export TARGET2_CMD="bash '$ROOT/bench/target.sh'"
 export TARGET2_READY_TIMEOUT="${TARGET2_READY_TIMEOUT:-600}"
-(cd "$HARNESS" && ./run_peer.sh "$@")
+(cd "$HARNESS" && WEB_WORKERS="${WEB_WORKERS:-3}" WEB_THREADS="${WEB_THREADS:-1}" ./run_peer.sh "$@")
 
 # The job queue: raw SKIP LOCKED SQL vs the services vs the API, depth, wake-up latency (~2 min;
 # its own database on devskyy's embedded PostgreSQL; knobs: see bench/job_queue.py --help).

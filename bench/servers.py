@@ -65,62 +65,24 @@ def _wait_until_up(process: subprocess.Popen[bytes], url: str, name: str) -> Non
     raise SystemExit(f"bench: {name} did not start")
 
 
-def start_granian(workers: int, *, threads: int) -> tuple[subprocess.Popen[bytes], str]:
-    """The same app as ``start_gunicorn`` under granian (WSGI, ``workers`` processes of
-    ``threads`` blocking threads), for comparison: production serves with gunicorn."""
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 (our venv's granian, fixed arguments)
-        [
-            str(Path(sys.executable).parent / "granian"),
-            "--interface",
-            "wsgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--blocking-threads",
-            str(threads),
-            "--log-level",
-            "warning",
-            "devskyy.wsgi:application",
-        ],
-        cwd=ROOT,
-        env=_server_env(port),
-    )
-    url = f"http://127.0.0.1:{port}"
-    _wait_until_up(process, url, "granian")
-    return process, url
-
-
-def start_gunicorn(
+def start_server(
     workers: int, *, threads: int | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """gunicorn serving devskyy on Django's database with production settings (gunicorn.conf.py:
-    gthread workers), ``workers`` processes of ``threads`` threads (None: ``GUNICORN_THREADS``
-    from the environment, or gunicorn.conf.py's default), on a free port of 127.0.0.1, no
-    throttling; returns the process and the server's URL once ``/healthz`` answers. The caller
-    terminates it."""
+    """devskyy served as in production (``python -m devskyy.serve``: granian, WSGI) on Django's
+    database with production settings, ``workers`` processes of ``threads`` blocking threads
+    (None: ``WEB_THREADS`` from the environment, or devskyy.serve's default), on a free port of
+    127.0.0.1, no throttling; returns the process and the server's URL once ``/healthz``
+    answers. The caller terminates it."""
     port = _free_port()
     env = {
         **_server_env(port),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(workers),
-        "GUNICORN_LOG_LEVEL": "warning",
+        "WEB_BIND": f"127.0.0.1:{port}",
+        "WEB_WORKERS": str(workers),
+        "WEB_LOG_LEVEL": "warning",
     }
     if threads is not None:
-        env["GUNICORN_THREADS"] = str(threads)
-    process = subprocess.Popen(  # noqa: S603 (our venv's gunicorn, fixed arguments)
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "devskyy.wsgi:application",
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+        env["WEB_THREADS"] = str(threads)
+    process = subprocess.Popen([sys.executable, "-m", "devskyy.serve"], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
-    _wait_until_up(process, url, "gunicorn")
+    _wait_until_up(process, url, "devskyy.serve")
     return process, url

@@ -22,6 +22,5 @@ DB_STATEMENT_TIMEOUT_MS=0 "$PY" bench/setup_target.py prefill --harness "$BENCH_
   --rows "$PREFILL_ROWS"
 "$PY" bench/setup_target.py key > "$BENCH_AUTH_FILE"
 
-exec "$DEVSKYY_ROOT/.venv/bin/gunicorn" devskyy.wsgi:application \
-  --bind "127.0.0.1:$BENCH_PORT" --workers "$GUNICORN_WORKERS" --threads "$GUNICORN_THREADS" \
-  --log-level warning --no-control-socket
+# The production server; WEB_WORKERS and WEB_THREADS come from run.sh.
+WEB_BIND="127.0.0.1:$BENCH_PORT" WEB_LOG_LEVEL=warning exec "$PY" -m devskyy.serve

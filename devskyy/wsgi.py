@@ -1,4 +1,4 @@
-"""WSGI entry point (gunicorn devskyy.wsgi)."""
+"""WSGI entry point (served by ``python -m devskyy.serve``; runserver reads WSGI_APPLICATION)."""
 
 import os
 

@@ -11,10 +11,16 @@ child writes are visible to the test only when the test commits its own writes t
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,3 +48,43 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(tmp_path: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The production server (``python -m devskyy.serve``) with its defaults but ONE worker and
+    ``env``, on the test database: its URL and its process once ``/healthz`` answers, stopped
+    (SIGTERM) on the way out if it still runs. Its output goes to ``tmp_path/server.log``."""
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(  # noqa: S603 (our interpreter, fixed arguments)
+        [PYTHON, "-m", "devskyy.serve"],
+        cwd=ROOT,
+        env=child_env(WEB_BIND=f"127.0.0.1:{port}", WEB_WORKERS="1", **env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+        yield url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        log.close()

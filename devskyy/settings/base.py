@@ -206,8 +206,8 @@ CHECKPOINT_HOT_PATH = env_bool("CHECKPOINT_HOT_PATH", True)
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
 # A claim still in_progress after this many seconds belongs to a request that died (its worker
 # killed or crashed) and is taken over by a retry. It must exceed the longest a request can run:
-# gunicorn kills a request's worker after its --timeout (30 s by default), and no statement runs
-# longer than DB_STATEMENT_TIMEOUT_MS (30 s); twice that, 60 s, leaves a margin.
+# no statement runs longer than DB_STATEMENT_TIMEOUT_MS (30 s) and a job claim waits 30 s at
+# most; twice that, 60 s, leaves a margin.
 API_IDEMPOTENCY_STALE_SECONDS = env_int("API_IDEMPOTENCY_STALE_SECONDS", 60)
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "100/second") or None
 # How long a process trusts an API key it has checked (a revocation takes effect within this).
@@ -279,8 +279,8 @@ SPECTACULAR_SETTINGS = {
 # A claim with wait_seconds waits for work (long-poll, woken by LISTEN/NOTIFY). Each server
 # process lets at most JOB_CLAIM_MAX_WAITERS claims wait at once (more answer at once), so that
 # waiting claims keep their hands off the threads other requests need: keep it below the
-# server's threads per process (gunicorn.conf.py: 32). While the wake-up listener is
-# disconnected, waiting claims poll every JOB_CLAIM_POLL_SECONDS.
+# server's threads per process (devskyy/serve.py sets it to WEB_THREADS - 8 unless given). While
+# the wake-up listener is disconnected, waiting claims poll every JOB_CLAIM_POLL_SECONDS.
 JOB_CLAIM_MAX_WAITERS = env_int("JOB_CLAIM_MAX_WAITERS", 24)
 JOB_CLAIM_POLL_SECONDS = env_int("JOB_CLAIM_POLL_SECONDS", 1)
 

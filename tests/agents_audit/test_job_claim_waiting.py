@@ -1,8 +1,8 @@
-"""Waiting claims over HTTP, under the server devskyy ships (gunicorn with gunicorn.conf.py).
+"""Waiting claims over HTTP, under the server devskyy ships (``python -m devskyy.serve``).
 
 A claim with ``wait_seconds`` holds one thread of its server process until a job comes; the
 serving model (threaded workers, a cap on waiting claims per process) must leave the other
-threads to the agents' other calls. These tests start a real gunicorn on the test database with
+threads to the agents' other calls. These tests start the real server on the test database with
 ONE worker process (the harshest case: every waiting claim in one process) and prove it: twenty
 claims wait, a tool execution is still recorded while all twenty wait, and the twenty are then
 woken by the jobs they wait for, each taking a different one.
@@ -10,9 +10,7 @@ woken by the jobs they wait for, each taking a different one.
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
+import signal
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,54 +24,17 @@ from agents_audit.models import Task
 from agents_audit.services.tasks import task_approve, task_create
 from commerce.services import api_key_create
 from tests.commerce.factories import AgentUserFactory, OperatorFactory
-from tests.processes import ROOT, child_env
+from tests.processes import serving
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 WAITING = 20
-STARTUP_SECONDS = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    """gunicorn with the shipped configuration, one worker, on the test database."""
-    port = _free_port()
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(  # noqa: S603 (our interpreter's gunicorn, fixed arguments)
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "devskyy.wsgi:application",
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-        ],
-        cwd=ROOT,
-        env=child_env(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1"),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
+    with serving(tmp_path) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-        log.close()
 
 
 def _key(user: Any) -> dict[str, str]:
@@ -84,6 +45,16 @@ def _key(user: Any) -> dict[str, str]:
 def _approved_task(agent: Any) -> Task:
     task = task_create(request_text="Run the nightly jobs", created_by=agent)
     return task_approve(task=task, by=OperatorFactory.create())
+
+
+def _wait_until_waiting(server: str, operator_headers: dict[str, str], count: int) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        stats = httpx.get(f"{server}/api/v1/jobs/stats/", headers=operator_headers, timeout=10)
+        if stats.json()["waiting_claims"] == count:
+            return
+        assert time.monotonic() < deadline, stats.json()
+        time.sleep(0.05)
 
 
 def test_twenty_waiting_claims_do_not_delay_a_tool_execution(server: str):
@@ -102,13 +73,7 @@ def test_twenty_waiting_claims_do_not_delay_a_tool_execution(server: str):
     with ThreadPoolExecutor(WAITING) as pool:
         claims = [pool.submit(claim, n) for n in range(WAITING)]
         # Until the server says all twenty wait (they have found nothing and hold a thread).
-        deadline = time.monotonic() + 30
-        while True:
-            stats = httpx.get(f"{server}/api/v1/jobs/stats/", headers=operator_headers, timeout=10)
-            if stats.json()["waiting_claims"] == WAITING:
-                break
-            assert time.monotonic() < deadline, stats.json()
-            time.sleep(0.05)
+        _wait_until_waiting(server, operator_headers, WAITING)
 
         recorded = httpx.post(
             f"{server}/api/v1/tool-executions/",
@@ -157,18 +122,32 @@ def test_a_claim_over_the_per_process_limit_answers_at_once(server: str):
 
     with ThreadPoolExecutor(limit) as pool:
         waiting = [pool.submit(claim, 3) for _ in range(limit)]
-        deadline = time.monotonic() + 30
-        while (
-            httpx.get(f"{server}/api/v1/jobs/stats/", headers=operator_headers, timeout=10).json()[
-                "waiting_claims"
-            ]
-            < limit
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        _wait_until_waiting(server, operator_headers, limit)
 
         one_more = claim(30)
 
         assert one_more.status_code == 204
         assert not all(claim.done() for claim in waiting)
         assert [claim.result(timeout=60).status_code for claim in waiting] == [204] * limit
+
+
+def test_a_shutdown_lets_a_waiting_claim_answer_before_the_server_exits(tmp_path: Path):
+    """SIGTERM (a deploy, a scale-down) stops the server gracefully: the claim that is waiting
+    gets its answer, then the process exits cleanly."""
+    agent_headers = _key(AgentUserFactory.create())
+    operator_headers = _key(OperatorFactory.create())
+
+    with serving(tmp_path) as (url, process), ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(
+            httpx.post,
+            f"{url}/api/v1/jobs/claim/",
+            json={"worker_id": "w", "job_types": ["never"], "wait_seconds": 3},
+            headers=agent_headers,
+            timeout=60,
+        )
+        _wait_until_waiting(url, operator_headers, 1)
+
+        process.send_signal(signal.SIGTERM)
+
+        assert waiting.result(timeout=60).status_code == 204
+        assert process.wait(timeout=60) == 0

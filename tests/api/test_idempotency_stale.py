@@ -1,6 +1,6 @@
 """A claim left ``in_progress`` by a request that died is taken over once no live request can
-still hold it: after twice the longest a request can run (gunicorn's 30 s timeout, the 30 s
-statement timeout), 60 s by default, not 5 minutes."""
+still hold it: after twice the longest a request can run (the 30 s statement timeout, a job
+claim's 30 s wait), 60 s by default, not 5 minutes."""
 
 from __future__ import annotations
 
