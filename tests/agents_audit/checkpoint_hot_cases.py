@@ -260,7 +260,7 @@ class Answer:
     body: Any
     stored: Any
     drf_calls: int
-    cookies: dict[str, dict[str, str]]  # each cookie set, a CSRF token's value left out
+    cookies: dict[str, dict[str, str]]  # each cookie set (a fresh CSRF token: its name only)
     queries: int
 
 
@@ -297,13 +297,9 @@ def answer(
         parsed = json.loads(content) if content else None
     except ValueError:
         parsed = content
-    cookies = {
-        name: {
-            **morsel,
-            "value": "(a token)" if name == settings.CSRF_COOKIE_NAME else morsel.value,
-        }
-        for name, morsel in response.cookies.items()
-    }
+    cookies = {name: {**morsel, "value": morsel.value} for name, morsel in response.cookies.items()}
+    if settings.CSRF_COOKIE_NAME in cookies:  # a fresh token, for a year from now
+        cookies[settings.CSRF_COOKIE_NAME].update(value="(a token)", expires="(a year on)")
     return Answer(
         response.status_code,
         dict(response.headers),
