@@ -352,6 +352,36 @@ def test_other_requests_take_the_full_chain(call, status, through):
     assert lane_runs == plain_runs == runs(1)
 
 
+@pytest.mark.parametrize(
+    ("path", "hot"),
+    [
+        (GET_MINE, True),
+        (PUT_MINE, True),
+        (WRITES_MINE, True),
+        ("/api/v1/threads/order-4711/checkpoint/", True),
+        ("/api/v1/threads/mine/checkpoint", False),  # no trailing slash
+        ("/api/v1/threads/mine/", False),
+        ("/api/v1/threads/prune/checkpoint/", False),  # a thread id the URLconf refuses
+        ("/api/v1/tool-executions/", False),
+        ("/healthz", False),
+        ("/admin/", False),
+    ],
+    ids=lambda value: str(value),
+)
+def test_the_lane_resolves_only_paths_that_may_be_hot(path, hot, monkeypatch):
+    resolved: list[str] = []
+    real_resolve = hot_lane.resolve
+
+    def spy(path_info: str) -> Any:
+        resolved.append(path_info)
+        return real_resolve(path_info)
+
+    monkeypatch.setattr(hot_lane, "resolve", spy)
+    assert hot_lane.may_be_hot(path) is hot
+    Client().get(path)
+    assert resolved == ([path] if hot else [])
+
+
 def test_with_the_hot_path_off_the_lane_steps_aside(through):
     for call in (Call("GET", GET_MINE), Call("POST", PUT_MINE, body(3))):
         lane, lane_runs = through(call, lane=True, hot=False)
