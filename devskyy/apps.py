@@ -6,3 +6,6 @@ class DevskyyConfig(AppConfig):
 
     name = "devskyy"
     verbose_name = "API plumbing"
+
+    def ready(self) -> None:
+        from devskyy import checks  # noqa: F401  (registers the system checks)

@@ -14,8 +14,9 @@ after it has let a request through, which it renders with the API's own exceptio
 
 What is skipped on the hot path: DRF's request wrapping, content negotiation, per-request
 serializer fields, and the view's transaction (a put to a thread the caller owns is one
-statement, its own transaction; its response is rendered before it runs). What is not: every
-middleware, the API key check (``APIKeyAuthentication``, cached as on the DRF path), the roles
+statement, its own transaction; its response is rendered before it runs). What is not: the
+middlewares that act on these requests (``devskyy.hot_lane`` skips only those that do nothing
+for them), the API key check (``APIKeyAuthentication``, cached as on the DRF path), the roles
 of ``ThreadViewSet.roles`` and its throttles (counted once per request: the hot path consults
 them last, after everything that could send the request to the DRF view, which would count it
 again).
@@ -43,6 +44,7 @@ from agents_audit.errors import ThreadNotFound
 from agents_audit.services.checkpoints import BlobInput, checkpoint_put, checkpoint_writes_put
 from commerce.api.authentication import KEYWORD, APIKeyAuthentication
 from commerce.models import User
+from devskyy import hot_lane
 from devskyy import middleware as outage
 from devskyy.api.exceptions import exception_handler
 from devskyy.api.parsers import loads
@@ -80,23 +82,30 @@ TUPLE_QUERY_CHECKERS = {
 def hot_path(drf_view: Callable[..., Any], handler: HotHandler) -> Callable[..., Any]:
     """``drf_view``, with ``handler`` answering first the requests it can (None: it cannot).
     The function keeps the DRF view's attributes (``cls``, ``actions``, ``csrf_exempt``), so
-    the schema generator and the URLconf checks see the DRF view."""
+    the schema generator and the URLconf checks see the DRF view. Its ``hot_handler`` is
+    ``handler`` with the DRF view's answer to a database outage, for ``devskyy.hot_lane``,
+    which calls it before the middlewares it skips; the view does not ask a handler again
+    that the lane has asked already."""
 
     (action,) = drf_view.actions.values()  # type: ignore[attr-defined]
 
+    def answer(request: HttpRequest, **kwargs: Any) -> HttpResponse | None:
+        try:
+            return handler(request, **kwargs)
+        except DatabaseError as error:
+            if outage.database_error_code(error) is None:
+                raise
+            return _error(request, error, action)  # the 503 the DRF view gives
+
     @functools.wraps(drf_view)
     def view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if settings.CHECKPOINT_HOT_PATH:
-            try:
-                response = handler(request, **kwargs)
-            except DatabaseError as error:
-                if outage.database_error_code(error) is None:
-                    raise
-                return _error(request, error, action)  # the 503 the DRF view gives
+        if settings.CHECKPOINT_HOT_PATH and not hot_lane.declined(request):
+            response = answer(request, **kwargs)
             if response is not None:
                 return response
         return drf_view(request, *args, **kwargs)
 
+    view.hot_handler = answer  # type: ignore[attr-defined]
     return view
 
 

@@ -62,6 +62,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that a database outage in any view is a 503 (devskyy/middleware.py).
     "devskyy.middleware.DatabaseUnavailableMiddleware",
+    # The checkpoint hot path's requests skip the middlewares that do nothing for them
+    # (devskyy/hot_lane.py, which knows each middleware below).
+    "devskyy.hot_lane.HotLaneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

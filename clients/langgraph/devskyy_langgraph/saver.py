@@ -1,7 +1,8 @@
 """``DevskyyCheckpointSaver``: a LangGraph checkpointer whose store is devskyy, over its API.
 
 Each method builds its request with ``devskyy_langgraph.wire`` and sends it; the sync and the
-async twin differ only in that send (``httpx.Client`` or ``httpx.AsyncClient``).
+async twin differ only in that send (``devskyy_langgraph.transport``: libcurl for the sync
+calls, httpx for the async ones).
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from devskyy_langgraph.transport import RetryPolicy, Transport
 class DevskyyCheckpointSaver(BaseCheckpointSaver[str]):
     """Stores LangGraph checkpoints in devskyy, authenticated with an agent's API key.
 
-    ``base_url`` is the server's root (``https://devskyy.example.com``); ``timeout`` applies to
-    connecting, reading, writing and waiting for a pooled connection, in seconds; 429/503 answers
-    and failed connections are retried ``max_retries`` times (see ``devskyy_langgraph.transport``
-    for the waits). ``transport``/``async_transport`` replace httpx's network transports (a
-    proxy, a test double); ``sleep``/``async_sleep`` are how the retries wait.
+    ``base_url`` is the server's root (``https://devskyy.example.com``); ``timeout`` bounds
+    connecting, and a call's time without a byte moving, in seconds; 429/503 answers and failed
+    connections are retried ``max_retries`` times (see ``devskyy_langgraph.transport`` for the
+    waits). ``transport``/``async_transport`` replace the network transports (by default libcurl
+    for the sync calls, ``devskyy_langgraph.curl``, and httpx's for the async ones) with any
+    httpx transport (a proxy, a test double); ``sleep``/``async_sleep`` are how the retries
+    wait.
 
     Errors: a 413 raises ``CheckpointTooLarge`` (a ``ValueError``), keep_latest refusing a
     DeltaChannel thread ``PruneUnsupported`` (a ``NotImplementedError``), any other error answer

@@ -1,8 +1,8 @@
 """HTTP to devskyy: one reused connection pool per saver, timeouts, retries.
 
-A saver owns one sync and one async connection pool (``httpx.HTTPTransport`` and
-``httpx.AsyncHTTPTransport``), each opened on first use and kept (connection reuse), closed by
-``close()`` / ``aclose()``.
+A saver owns one sync and one async connection pool (``devskyy_langgraph.curl.CurlTransport``,
+libcurl behind httpx's transport interface, and ``httpx.AsyncHTTPTransport``), each opened on
+first use and kept (connection reuse), closed by ``close()`` / ``aclose()``.
 
 Retried, up to ``max_retries`` times: 429 and 503 answers, and the connection failing (refused,
 reset, timed out, closed before answering). Every call the saver makes is idempotent (puts are
@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from devskyy_langgraph.curl import CurlTransport
 from devskyy_langgraph.errors import api_error
 from devskyy_langgraph.wire import ApiCall
 
@@ -100,8 +101,9 @@ def outcome(call: ApiCall, response: httpx.Response) -> Any:
 class Transport:
     """Sends ``ApiCall``s, sync or async, through the saver's two lazily opened connection pools.
 
-    Requests go straight to httpx's transports (``httpx.HTTPTransport``: connection pool,
-    keep-alive, timeouts), without ``httpx.Client`` on top: this client needs none of its
+    Requests go straight to the transports (``CurlTransport`` for the sync calls,
+    ``httpx.AsyncHTTPTransport`` for the async ones: connection pool, keep-alive, timeouts),
+    without ``httpx.Client`` on top: this client needs none of its
     redirects, cookies, auth flows or hooks, and it parsed each request's URL three times and
     each answer's cookies, most of the client's CPU per call. The URL of a call is built and
     parsed once, then kept (a thread's calls repeat theirs)."""
@@ -147,7 +149,7 @@ class Transport:
     def transport(self) -> httpx.BaseTransport:
         with self._lock:
             if self._sync is None:
-                self._sync = self._given or httpx.HTTPTransport()
+                self._sync = self._given or CurlTransport()
             return self._sync
 
     def async_transport(self) -> httpx.AsyncBaseTransport:
