@@ -13,6 +13,10 @@ the other's checkpoints.
 It needs the client package (``pip install ./clients/langgraph``; ``make run`` and ``make test``
 install it), which brings LangGraph's saver interface. The async methods run the sync ones in
 Django's thread for sync code (``asgiref.sync_to_async``), as the ORM requires.
+
+A sync graph calls the saver from LangGraph's own thread pool (one per run), whose threads each
+open a connection: every method first notes its thread (``devskyy.db.close_when_thread_ends``),
+so that the connections of those threads are closed once they have ended, at the next call.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from agents_audit.services.checkpoints import (
     checkpoints_delete_for_runs,
 )
 from commerce.models import User
+from devskyy.db import close_when_thread_ends
 from devskyy_langgraph import wire
 
 
@@ -73,6 +78,7 @@ class DatabaseCheckpointSaver(BaseCheckpointSaver[str]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
+        close_when_thread_ends()
         configurable = config["configurable"]
         thread_id = _thread_id(configurable["thread_id"])
         checkpoint_ns = configurable.get("checkpoint_ns") or ""
@@ -105,6 +111,7 @@ class DatabaseCheckpointSaver(BaseCheckpointSaver[str]):
         task_id: str,
         task_path: str = "",
     ) -> None:
+        close_when_thread_ends()
         if not writes:
             return
         configurable = config["configurable"]
@@ -122,13 +129,16 @@ class DatabaseCheckpointSaver(BaseCheckpointSaver[str]):
         )
 
     def delete_thread(self, thread_id: str) -> None:
+        close_when_thread_ends()
         with suppress(ThreadNotFound):  # nothing to delete: no error, as for the official saver
             checkpoint_thread_delete(thread_id=_thread_id(thread_id), by=self.owner)
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        close_when_thread_ends()
         checkpoints_delete_for_runs(run_ids=[str(run_id) for run_id in run_ids], by=self.owner)
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        close_when_thread_ends()
         checkpoint_thread_copy(
             source_thread_id=_thread_id(source_thread_id),
             target_thread_id=_thread_id(target_thread_id),
@@ -136,6 +146,7 @@ class DatabaseCheckpointSaver(BaseCheckpointSaver[str]):
         )
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        close_when_thread_ends()
         wire.prune(thread_ids, strategy)  # the official saver's TypeError and ValueError
         try:
             checkpoint_threads_prune(
@@ -149,6 +160,7 @@ class DatabaseCheckpointSaver(BaseCheckpointSaver[str]):
     # --- reads --------------------------------------------------------------------------------
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        close_when_thread_ends()
         configurable = config["configurable"]
         found = reads.checkpoint_tuple_get(
             thread_id=_thread_id(configurable["thread_id"]),
@@ -166,6 +178,7 @@ class DatabaseCheckpointSaver(BaseCheckpointSaver[str]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
+        close_when_thread_ends()
         pages = _Pages(self, config, filter=filter, before=before, limit=limit)
         while (page := pages.next()) is not None:
             yield from page

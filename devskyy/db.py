@@ -23,13 +23,15 @@ that died while idle, which is then replaced and the statement run again, once.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import psycopg
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 
 # Runs of a statement on a connection before psycopg prepares it (psycopg's own default).
@@ -125,3 +127,44 @@ def run_checked_by_use(run: Callable[[CursorWrapper], T]) -> T:
     connection.close()
     with prepared_cursor() as cursor:
         return run(cursor)
+
+
+# --- connections of threads Django does not manage --------------------------------------------
+
+_thread_connections: dict[threading.Thread, BaseDatabaseWrapper] = {}
+_thread_connections_lock = threading.Lock()
+
+
+def close_when_thread_ends() -> None:
+    """Have this thread's connection closed once the thread has ended.
+
+    Django closes a request's connection when the request ends. A thread that a library starts
+    (LangGraph runs a graph's steps in a thread pool of its own for each run) opens a connection
+    of its own on its first query, and nothing closes it: the thread ends, its connection object
+    stays in a reference cycle, and its PostgreSQL session stays open until the garbage
+    collector happens to free it. A worker that runs graphs in a loop runs out of connections.
+
+    Code that such threads call calls this first: it notes the thread's connection, and closes
+    those of the threads noted before that have ended since (their thread is gone, so nothing
+    else uses them). A connection is therefore closed at the next call from any thread after
+    its own thread ended, or by ``close_connections_of_ended_threads()``."""
+    thread = threading.current_thread()
+    with _thread_connections_lock:
+        if thread not in _thread_connections:
+            _thread_connections[thread] = connections[DEFAULT_DB_ALIAS]
+    close_connections_of_ended_threads()
+
+
+def close_connections_of_ended_threads() -> int:
+    """Close the connections of the threads noted by ``close_when_thread_ends()`` that have
+    ended; how many there were."""
+    with _thread_connections_lock:
+        ended = [thread for thread in _thread_connections if not thread.is_alive()]
+        wrappers = [_thread_connections.pop(thread) for thread in ended]
+    for wrapper in wrappers:
+        wrapper.inc_thread_sharing()  # closed from another thread than the one that opened it
+        try:
+            wrapper.close()
+        finally:
+            wrapper.dec_thread_sharing()
+    return len(wrappers)

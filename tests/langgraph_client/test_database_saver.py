@@ -5,6 +5,7 @@ with the API (what one saver writes the other reads), and keeps the API's owners
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -106,3 +107,32 @@ def test_thread_ids_are_held_to_the_apis_rules() -> None:
     for bad in ("", "a/b", "..", "prune", "x" * 256):
         with pytest.raises(ValueError, match="thread id"):
             saver.get_tuple(thread(bad))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connections_of_langgraphs_threads_are_closed_after_they_end() -> None:
+    # given a graph run three times in this process: LangGraph runs its steps (and the saver's
+    # calls) in a thread pool of its own for each run, whose threads open connections
+    saver = DatabaseCheckpointSaver(AgentUserFactory.create())
+    before = other_sessions()
+    for run in range(3):
+        plan_then_act(saver).invoke({"steps": ["start"]}, thread(f"run-{run}"))
+
+    # when the saver is called once more, after those threads ended
+    assert saver.get_tuple(thread("run-2")) is not None
+
+    # then none of their sessions is still open (a backend leaves pg_stat_activity shortly
+    # after its client closed the connection: up to 5 s)
+    deadline = time.monotonic() + 5
+    while (left := other_sessions() - before) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert left == set()
+
+
+def other_sessions() -> set[int]:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {pid for (pid,) in cursor.fetchall()}
